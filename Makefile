@@ -1,0 +1,42 @@
+# kramar: `make run` starts the whole shop here; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format bench services migrate demo help
+
+help:
+	@echo "make run    - the whole shop on this machine (web, worker, beat) with demo data"
+	@echo "make test   - lint + the whole test suite on real PostgreSQL and Redis"
+	@echo "make lint   - ruff, formatting and missing-migration checks"
+	@echo "make bench  - benchmarks (see bench/README.md)"
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "kramar needs Python 3.11 (Django 5.2 LTS); found " + sys.version.split()[0]'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+services:
+	@scripts/ensure-services.sh
+
+run: $(STAMP) services
+	@scripts/run.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings_test $(PY) manage.py makemigrations --check --dry-run > /dev/null
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: $(STAMP) services lint
+	$(VENV)/bin/pytest --create-db $(PYTEST_ARGS)
+
+bench: $(STAMP) services
+	$(PY) bench/checkout.py

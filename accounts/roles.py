@@ -1,0 +1,30 @@
+"""Staff roles: one group each, created by data migrations.
+
+Each app's data migration grants its own permissions to these groups (grant_permissions),
+so a role's rights sit next to the models they concern.
+"""
+
+SUPPORT = "Support"
+WAREHOUSE = "Warehouse"
+FINANCE = "Finance"
+MANAGER = "Manager"
+ALL_ROLES = (SUPPORT, WAREHOUSE, FINANCE, MANAGER)
+
+
+def grant_permissions(apps, grants: dict[str, list[str]]) -> None:
+    """Give each named group the listed 'app_label.codename' permissions (migration helper)."""
+    from django.contrib.auth.management import create_permissions
+
+    # Permissions are normally created after migrate; make them now so they can be granted.
+    for app_config in apps.get_app_configs():
+        app_config.models_module = True
+        create_permissions(app_config, apps=apps, verbosity=0)
+        app_config.models_module = None
+
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    for group_name, perms in grants.items():
+        group, _ = Group.objects.get_or_create(name=group_name)
+        for perm in perms:
+            app_label, codename = perm.split(".")
+            group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))

@@ -1,0 +1,106 @@
+"""Every write to products and stock."""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from catalog.exceptions import InvalidStockChange, OutOfStock, ProductUnavailable
+from catalog.models import Product, Reservation, Stock
+
+
+def lock_stock(product_ids) -> dict[int, Stock]:
+    """Lock the stock rows of these products in primary-key order (the global lock order)."""
+    rows = Stock.objects.select_for_update().filter(product_id__in=set(product_ids)).order_by("product_id")
+    return {row.product_id: row for row in rows}
+
+
+@transaction.atomic
+def reserve_stock(*, reference: str, quantities: Mapping[int, int]) -> list[Reservation]:
+    """Reserve `quantities` ({product_id: units}) for `reference`, all or nothing.
+
+    Locks the stock rows in product-id order and checks availability inside the lock, so
+    concurrent buyers of the last unit cannot oversell. Raises OutOfStock (nothing reserved)
+    naming every product that is short.
+    """
+    if not quantities or any(q <= 0 for q in quantities.values()):
+        raise InvalidStockChange("Quantities must be positive.")
+    stocks = lock_stock(quantities)
+    products = Product.objects.in_bulk(list(quantities))
+    short = []
+    for product_id, wanted in sorted(quantities.items()):
+        product = products.get(product_id)
+        if product is None or not product.is_active:
+            raise ProductUnavailable(f"Product {product.name if product else product_id} is no longer sold.")
+        stock = stocks.get(product_id)
+        available = stock.available if stock else 0
+        if wanted > available:
+            short.append({"sku": product.sku, "name": product.name, "requested": wanted, "available": available})
+    if short:
+        names = ", ".join(f"{s['name']} (only {s['available']} left)" for s in short)
+        raise OutOfStock(f"Not enough stock: {names}.", extra={"items": short})
+
+    for product_id, wanted in quantities.items():
+        Stock.objects.filter(pk=product_id).update(reserved=F("reserved") + wanted)
+    return Reservation.objects.bulk_create(
+        [Reservation(product_id=pid, reference=reference, quantity=q) for pid, q in sorted(quantities.items())]
+    )
+
+
+def _resolve_reservations(*, reference: str, status: str, consume: bool) -> int:
+    reservations = list(
+        Reservation.objects.select_for_update()
+        .filter(reference=reference, status=Reservation.Status.ACTIVE)
+        .order_by("product_id")
+    )
+    if not reservations:
+        return 0
+    lock_stock(r.product_id for r in reservations)
+    for r in reservations:
+        changes = {"reserved": F("reserved") - r.quantity}
+        if consume:
+            changes["on_hand"] = F("on_hand") - r.quantity
+        Stock.objects.filter(pk=r.product_id).update(**changes)
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(status=status, resolved_at=timezone.now())
+    return sum(r.quantity for r in reservations)
+
+
+@transaction.atomic
+def release_reservation(*, reference: str) -> int:
+    """Give back the units still reserved for `reference`; return how many.
+
+    Safe to call twice: only active reservations are released, under a row lock.
+    """
+    return _resolve_reservations(reference=reference, status=Reservation.Status.RELEASED, consume=False)
+
+
+@transaction.atomic
+def fulfil_reservation(*, reference: str) -> int:
+    """Take the reserved units out of the warehouse (they left with a parcel)."""
+    return _resolve_reservations(reference=reference, status=Reservation.Status.FULFILLED, consume=True)
+
+
+@transaction.atomic
+def set_stock_on_hand(*, product_id: int, on_hand: int) -> Stock:
+    """Set the counted units on hand; refused below what is already reserved."""
+    if on_hand < 0:
+        raise InvalidStockChange("Units on hand cannot be negative.")
+    stock = lock_stock([product_id]).get(product_id)
+    if stock is None:
+        stock = Stock.objects.create(product_id=product_id, on_hand=0)
+    if on_hand < stock.reserved:
+        raise InvalidStockChange(f"{stock.reserved} units are reserved for open orders; on hand cannot go below that.")
+    stock.on_hand = on_hand
+    stock.save(update_fields=["on_hand", "updated_at"])
+    return stock
+
+
+@transaction.atomic
+def create_product(*, sku: str, name: str, slug: str, price: int, on_hand: int = 0, **fields) -> Product:
+    """Create a product with its stock row."""
+    product = Product(sku=sku, name=name, slug=slug, price=price, **fields)
+    product.full_clean()
+    product.save()
+    Stock.objects.create(product=product, on_hand=on_hand)
+    return product

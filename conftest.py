@@ -1,0 +1,60 @@
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+
+from config.celery import app as celery_app
+
+
+@pytest.fixture(autouse=True)
+def _isolated_redis_and_celery(settings):
+    """Start every test with an empty (test-only) Redis database and eager Celery tasks."""
+    cache.clear()
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    yield
+
+
+@dataclass
+class Outcome:
+    value: Any = None
+    error: BaseException | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@pytest.fixture
+def run_concurrently(transactional_db) -> Callable[..., list[Outcome]]:
+    """Run `fn` in `n` threads released at the same instant; return each one's outcome.
+
+    Each thread has its own database connection, like separate web workers, and closes it.
+    """
+
+    def run(n: int, fn: Callable[[int], Any]) -> list[Outcome]:
+        barrier = threading.Barrier(n)
+        outcomes = [Outcome() for _ in range(n)]
+
+        def worker(i: int) -> None:
+            try:
+                barrier.wait(timeout=30)
+                outcomes[i].value = fn(i)
+            except BaseException as exc:  # the test decides which errors are expected
+                outcomes[i].error = exc
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=120)
+        assert not any(t.is_alive() for t in threads), "a worker thread hung"
+        return outcomes
+
+    return run

@@ -1,0 +1,46 @@
+from core.exceptions import Conflict, NotFound, PreconditionFailed, ValidationError
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+    default_message = "Order not found."
+
+
+class OrderStateError(Conflict):
+    code = "invalid_transition"
+
+    def __init__(self, order, transition: str, message: str | None = None):
+        label = order.get_status_display().lower()
+        super().__init__(
+            message or f"Order {order.number} cannot be {PAST_TENSE.get(transition, transition)} while it is {label}.",
+            extra={"status": order.status, "transition": transition},
+        )
+
+
+class StaleOrder(PreconditionFailed):
+    def __init__(self, order, expected_version):
+        super().__init__(
+            f"Order {order.number} was changed by someone else (version {order.version}, "
+            f"you had {expected_version}). Reload it and try again.",
+            extra={"version": order.version},
+        )
+
+
+class InvalidCheckout(ValidationError):
+    code = "invalid_checkout"
+
+
+class CheckoutTokenConflict(Conflict):
+    code = "checkout_token_conflict"
+    default_message = "This checkout token already belongs to another order."
+
+
+PAST_TENSE = {
+    "confirm": "confirmed",
+    "ship": "shipped",
+    "deliver": "delivered",
+    "complete": "completed",
+    "cancel": "cancelled",
+    "expire": "expired",
+    "return": "returned",
+}

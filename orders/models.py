@@ -1,0 +1,238 @@
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm_log.decorators import fsm_log_by, fsm_log_description
+
+from core.money import DEFAULT_CURRENCY
+from core.validators import validate_ua_phone
+
+
+class Source(models.TextChoices):
+    """Where a change came from; recorded with every transition."""
+
+    WEB = "web", "Shop pages"
+    API = "api", "API"
+    ADMIN = "admin", "Back office"
+    WEBHOOK = "webhook", "Provider webhook"
+    BEAT = "beat", "Scheduled job"
+    SYSTEM = "system", "System"
+
+
+class Order(ConcurrentTransitionMixin, models.Model):
+    """A shopper's order. `status` moves only through the transitions below (see DESIGN.md).
+
+    Transitions only set fields; orders.services locks the row, runs them, saves, and does
+    the side effects (stock, e-mails). `version` goes up with every change: API clients see
+    it as the ETag, the admin uses it to refuse a stale edit.
+    """
+
+    class Status(models.TextChoices):
+        PLACED = "placed", "Placed"
+        CONFIRMED = "confirmed", "Confirmed"
+        SHIPPED = "shipped", "Shipped"
+        DELIVERED = "delivered", "Delivered"
+        COMPLETED = "completed", "Completed"
+        CANCELLED = "cancelled", "Cancelled"
+        EXPIRED = "expired", "Expired"
+        RETURNED = "returned", "Returned"
+
+    class PaymentMethod(models.TextChoices):
+        COD = "cod", "Cash on delivery"
+        ONLINE = "online", "Online card payment"
+
+    OPEN_STATUSES = (Status.PLACED, Status.CONFIRMED)
+
+    number = models.CharField(max_length=20, unique=True, editable=False)
+    public_token = models.CharField(max_length=64, unique=True, editable=False)
+    checkout_token = models.CharField(max_length=64, unique=True, editable=False)
+    customer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+    )
+    full_name = models.CharField("name", max_length=150)
+    phone = models.CharField(max_length=13, validators=[validate_ua_phone])
+    email = models.EmailField("e-mail")
+    delivery_city = models.CharField(max_length=120)
+    delivery_branch = models.CharField(max_length=255, help_text="Nova Poshta branch or parcel locker.")
+    comment = models.TextField(blank=True)
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, editable=False)
+    subtotal = models.PositiveBigIntegerField(editable=False)
+    delivery_fee = models.PositiveBigIntegerField(default=0, editable=False)
+    total = models.PositiveBigIntegerField(editable=False)
+    status = FSMField(max_length=16, choices=Status.choices, default=Status.PLACED, protected=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    placed_via = models.CharField(max_length=16, choices=Source.choices, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
+    delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expired_at = models.DateTimeField(null=True, blank=True, editable=False)
+    returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("confirm_order", "Can confirm orders"),
+            ("cancel_order", "Can cancel orders"),
+            ("ship_order", "Can mark orders shipped"),
+            ("deliver_order", "Can mark orders delivered or returned"),
+            ("complete_order", "Can complete orders"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(total=models.F("subtotal") + models.F("delivery_fee")), name="order_total_adds_up"
+            ),
+            models.CheckConstraint(condition=models.Q(subtotal__gt=0), name="order_subtotal_positive"),
+            models.CheckConstraint(
+                condition=models.Q(payment_method="cod", expires_at__isnull=True) | ~models.Q(payment_method="cod"),
+                name="order_cod_never_expires",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="order_status_expires"),
+            models.Index(fields=["phone"], name="order_phone"),
+            models.Index(fields=["email"], name="order_email"),
+        ]
+
+    def __str__(self):
+        return self.number
+
+    def get_absolute_url(self):
+        return reverse("orders:detail", kwargs={"token": self.public_token})
+
+    @property
+    def stock_reference(self) -> str:
+        """How catalog names this order's reservations."""
+        return f"order:{self.pk}"
+
+    @property
+    def is_cod(self) -> bool:
+        return self.payment_method == self.PaymentMethod.COD
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def payment_status(self) -> str:
+        """The payment axis, derived (DESIGN.md): never stored by hand."""
+        if self.is_cod:
+            return (
+                "paid on delivery"
+                if self.status in (self.Status.DELIVERED, self.Status.COMPLETED)
+                else "cash on delivery"
+            )
+        return "unpaid"
+
+    # --- conditions ---------------------------------------------------------------------------
+
+    def can_be_confirmed(self) -> bool:
+        """A COD order is confirmed by staff; an online order only by its captured payment."""
+        return self.is_cod
+
+    def can_expire(self) -> bool:
+        return not self.is_cod and self.expires_at is not None
+
+    # --- transitions: set fields only; orders.services does everything else --------------------
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=Status.PLACED,
+        target=Status.CONFIRMED,
+        conditions=[can_be_confirmed],
+        permission="orders.confirm_order",
+    )
+    def confirm(self, *, by=None, description=None):
+        self.confirmed_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=Status.CONFIRMED, target=Status.SHIPPED, permission="orders.ship_order")
+    def ship(self, *, by=None, description=None):
+        self.shipped_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED, permission="orders.deliver_order")
+    def deliver(self, *, by=None, description=None):
+        self.delivered_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=Status.DELIVERED, target=Status.COMPLETED, permission="orders.complete_order")
+    def complete(self, *, by=None, description=None):
+        self.completed_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[Status.PLACED, Status.CONFIRMED],
+        target=Status.CANCELLED,
+        permission="orders.cancel_order",
+    )
+    def cancel(self, *, by=None, description=None):
+        self.cancelled_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=Status.PLACED, target=Status.EXPIRED, conditions=[can_expire])
+    def expire(self, *, by=None, description=None):
+        self.expired_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(
+        field=status,
+        source=[Status.SHIPPED, Status.DELIVERED],
+        target=Status.RETURNED,
+        permission="orders.deliver_order",
+    )
+    def return_(self, *, by=None, description=None):
+        self.returned_at = timezone.now()
+
+
+# Transitions by the names staff and clients use ("return" is a keyword in Python).
+TRANSITIONS = {
+    "confirm": "confirm",
+    "ship": "ship",
+    "deliver": "deliver",
+    "complete": "complete",
+    "cancel": "cancel",
+    "expire": "expire",
+    "return": "return_",
+}
+
+
+class OrderLine(models.Model):
+    """One product on an order, with the name and price it had when the order was placed."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
+    sku = models.CharField("SKU", max_length=64)
+    name = models.CharField(max_length=200)
+    unit_price = models.PositiveBigIntegerField()
+    quantity = models.PositiveIntegerField()
+    line_total = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"),
+            models.CheckConstraint(
+                condition=models.Q(line_total=models.F("unit_price") * models.F("quantity")),
+                name="order_line_total_adds_up",
+            ),
+            models.UniqueConstraint(fields=["order", "product"], name="order_line_one_per_product"),
+        ]
+
+    def __str__(self):
+        return f"{self.quantity} x {self.name}"
