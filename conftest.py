@@ -16,7 +16,7 @@ def _isolated_redis_and_celery(settings):
     cache.clear()
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
-    yield
+    return
 
 
 @dataclass

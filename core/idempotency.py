@@ -39,7 +39,7 @@ class Claim:
 def request_fingerprint(*, method: str, path: str, data) -> str:
     """Hash what makes two requests 'the same': method, path and the parsed body."""
     if hasattr(data, "lists"):  # a QueryDict from a form body
-        data = {k: v for k, v in data.lists()}
+        data = dict(data.lists())
     body = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(f"{method}\n{path}\n{body}".encode()).hexdigest()
 
