@@ -1,6 +1,25 @@
 from django.contrib import admin
-from django.urls import path
+from django.http import HttpResponse
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from health_check.views import HealthCheckView
+
+from core.health import CHECKS
+
+
+def live(request):
+    """Liveness: the process answers. Also the trivial baseline view for HTTP benchmarks."""
+    return HttpResponse("ok", content_type="text/plain")
+
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("health/", HealthCheckView.as_view(checks=CHECKS), name="health"),
+    path("health/live/", live, name="health_live"),
+    path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("account/", include("accounts.urls")),
+    path("", include("orders.urls")),
+    path("", include("catalog.urls")),
 ]
