@@ -13,7 +13,7 @@ from config.celery import app as celery_app
 @pytest.fixture(autouse=True)
 def _isolated_redis_and_celery(settings):
     """Start every test with an empty (test-only) Redis database and eager Celery tasks."""
-    cache.clear()
+    cache.delete_pattern("*")  # only this process's keys (its own prefix)
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     return

@@ -1,17 +1,21 @@
-"""Settings for the test suite: the real PostgreSQL and Redis, with test-only isolation."""
+"""Settings for the test suite: the real PostgreSQL and Redis, with test-only isolation.
+
+Each pytest process gets its own test database and its own Redis key prefix, so two runs
+on one machine (a developer's and CI's, or parallel sessions) never wipe each other's data.
+"""
 
 import os
 
-# Tests use their own Redis database, flushed before each test, never the broker's.
 os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CACHE_KEY_PREFIX", f"kramar-test-{os.getpid()}")
+os.environ.setdefault("TEST_DATABASE_NAME", f"test_kramar_{os.getpid()}")
 
-from config.settings import *  # noqa: F403
-from config.settings import REST_FRAMEWORK
+from config.settings import *  # noqa: E402,F403
+from config.settings import REST_FRAMEWORK  # noqa: E402
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
-CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 DEBUG = False

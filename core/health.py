@@ -1,8 +1,15 @@
-"""Health checks served at /health/: database, Redis (cache and broker) and Beat."""
+"""Health checks served at /health/: database, Redis (cache and broker) and Beat.
+
+The database checks run on the request thread's own connection (sync_to_async with
+thread_sensitive=True) rather than in the library's thread pool, so a health probe never
+leaves extra database connections open behind it.
+"""
 
 import dataclasses
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.db.models import Max
 from django.utils import timezone
 from health_check.base import HealthCheck
@@ -10,10 +17,32 @@ from health_check.exceptions import ServiceUnavailable
 
 
 @dataclasses.dataclass
+class Database(HealthCheck):
+    """SELECT 1 on the default database."""
+
+    async def run(self):
+        await sync_to_async(self._select_one, thread_sensitive=True)()
+
+    @staticmethod
+    def _select_one():
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+                if cursor.fetchone() != (1,):
+                    raise ServiceUnavailable("Database returned an unexpected result")
+        except DatabaseError as exc:
+            raise ServiceUnavailable("Database is unavailable") from exc
+
+
+@dataclasses.dataclass
 class BeatRecentlyRan(HealthCheck):
     """Fail when Celery Beat has sent no periodic task for settings.BEAT_STALE_AFTER."""
 
-    def run(self):
+    async def run(self):
+        await sync_to_async(self._check, thread_sensitive=True)()
+
+    @staticmethod
+    def _check():
         from django_celery_beat.models import PeriodicTask
 
         last = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
@@ -31,7 +60,7 @@ def redis_client():
 
 
 CHECKS = [
-    "health_check.checks.Database",
+    Database,
     "health_check.checks.Cache",
     ("health_check.contrib.redis.Redis", {"client_factory": redis_client}),
     BeatRecentlyRan,

@@ -1,0 +1,112 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from accounts.models import User
+from catalog.models import Product, Reservation, Stock
+from core.management.commands.seed_demo import DEFAULT_PASSWORD
+from orders.models import Order, OrderLine
+
+pytestmark = pytest.mark.django_db
+
+
+def seed(*args) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def snapshot() -> dict:
+    """Everything seed_demo writes, in a form two runs can be compared by."""
+    return {
+        "products": list(Product.objects.order_by("sku").values_list("sku", "slug", "price", "is_active")),
+        "stock": list(Stock.objects.order_by("product__sku").values_list("product__sku", "on_hand", "reserved")),
+        "reservations": list(Reservation.objects.order_by("id").values_list("reference", "quantity", "status")),
+        "users": list(User.objects.order_by("email").values_list("email", "password", "is_staff", "is_superuser")),
+        "groups": list(User.objects.order_by("email").values_list("email", "groups__name")),
+        "orders": list(Order.objects.order_by("id").values_list("number", "status", "total", "version")),
+        "lines": OrderLine.objects.count(),
+    }
+
+
+def test_seed_demo_twice_loads_the_demo_shop_once():
+    # given an empty database, when the demo data is loaded twice
+    first_out = seed()
+    after_first = snapshot()
+    second_out = seed()
+
+    # then the second run changed nothing and said so
+    assert snapshot() == after_first
+    assert "products: 30 created, 0 already there" in first_out
+    assert "users: 6 created, 0 already there" in first_out
+    assert "orders: 3 created, 0 already there" in first_out
+    assert "products: 0 created, 30 already there" in second_out
+    assert "users: 0 created, 6 already there" in second_out
+    assert "orders: 0 created, 3 already there" in second_out
+
+    # and the shop has 30 products, two sold out and one no longer sold
+    assert Product.objects.count() == 30
+    assert Stock.objects.count() == 30
+    assert list(Product.objects.filter(is_active=False).values_list("sku", flat=True)) == ["KR-GAD-006"]
+    assert sorted(Stock.objects.filter(on_hand=0).values_list("product__sku", flat=True)) == [
+        "KR-KIT-010",
+        "KR-TEA-005",
+    ]
+    assert all(0 <= s.on_hand <= 50 and s.reserved <= s.on_hand for s in Stock.objects.all())
+
+
+def test_seed_demo_users_have_their_roles_and_can_log_in():
+    seed()
+
+    staff = {u.email: u for u in User.objects.filter(is_staff=True)}
+    assert sorted(staff) == [
+        "admin@kramar.local",
+        "finance@kramar.local",
+        "manager@kramar.local",
+        "support@kramar.local",
+        "warehouse@kramar.local",
+    ]
+    assert [u.email for u in User.objects.filter(is_superuser=True)] == ["admin@kramar.local"]
+    for email, group in [
+        ("support@kramar.local", "Support"),
+        ("warehouse@kramar.local", "Warehouse"),
+        ("finance@kramar.local", "Finance"),
+        ("manager@kramar.local", "Manager"),
+    ]:
+        assert list(staff[email].groups.values_list("name", flat=True)) == [group]
+    customer = User.objects.get(email="customer@kramar.local")
+    assert not customer.is_staff
+    assert not customer.groups.exists()
+    assert User.objects.count() == 6
+    for user in User.objects.all():
+        assert user.is_active
+        assert user.check_password(DEFAULT_PASSWORD)
+
+
+def test_seed_demo_orders_reserve_their_stock():
+    seed()
+
+    customer = User.objects.get(email="customer@kramar.local")
+    orders = list(Order.objects.order_by("id"))
+    assert [o.checkout_token for o in orders] == ["demo-order-1", "demo-order-2", "demo-order-3"]
+    assert {o.customer_id for o in orders} == {customer.pk}
+    assert {o.payment_method for o in orders} == {Order.PaymentMethod.COD}
+    assert [o.status for o in orders] == [Order.Status.CONFIRMED, Order.Status.PLACED, Order.Status.PLACED]
+    # Every ordered unit is reserved, nothing more.
+    reserved = dict(Stock.objects.filter(reserved__gt=0).values_list("product__sku", "reserved"))
+    assert reserved == {
+        "KR-KIT-002": 1,
+        "KR-KIT-004": 2,
+        "KR-TEA-001": 1,
+        "KR-HOM-003": 1,
+        "KR-HOM-004": 2,
+        "KR-TEA-002": 2,
+    }
+
+
+def test_seed_demo_password_option():
+    seed("--password", "another-secret-1")
+
+    assert User.objects.get(email="manager@kramar.local").check_password("another-secret-1")
+    assert not User.objects.get(email="manager@kramar.local").check_password(DEFAULT_PASSWORD)
