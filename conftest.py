@@ -30,8 +30,11 @@ class Outcome:
 
 
 @pytest.fixture
-def run_concurrently(transactional_db) -> Callable[..., list[Outcome]]:
+def run_concurrently(transactional_db, django_db_serialized_rollback) -> Callable[..., list[Outcome]]:
     """Run `fn` in `n` threads released at the same instant; return each one's outcome.
+
+    The data migrations' rows (roles, chart of accounts) are restored for the test
+    (serialized rollback), since a transactional test starts from a flushed database.
 
     Each thread has its own database connection, like separate web workers, and closes it.
     """

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "orders",
+    "ledger",
 ]
 
 MIDDLEWARE = [
@@ -191,6 +192,14 @@ CELERY_BEAT_SCHEDULE = {
     "expire-unpaid-orders": {
         "task": "orders.tasks.expire_unpaid_orders_task",
         "schedule": timedelta(minutes=1),
+    },
+    "expire-ledger-holds": {
+        "task": "ledger.tasks.expire_holds_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "verify-ledger-nightly": {
+        "task": "ledger.tasks.verify_ledger_task",
+        "schedule": crontab(hour=3, minute=30),
     },
     "purge-idempotency-keys": {
         "task": "core.tasks.purge_idempotency_keys_task",

@@ -1,0 +1,167 @@
+"""Double-entry books: accounts, journal entries, postings, holds.
+
+The rules that keep the books honest live in the database (ledger/sql.py), not only here:
+entries balance per currency (deferred constraint trigger), postings and entries are never
+updated or deleted (trigger), a posting's currency is its account's (composite foreign key),
+limited accounts never go below zero (check constraint), each entry is reversed at most once
+(unique). Write only through ledger.services.
+"""
+
+from django.conf import settings
+from django.db import models
+
+from core.money import DEFAULT_CURRENCY
+
+
+class Account(models.Model):
+    """One account in one currency, or one shard of a hot account.
+
+    `balance` is kept on the account's normal side (debit for assets and expenses, credit
+    for liabilities, equity and revenue), so a wallet with store credit has a positive
+    balance, and `CHECK (allow_negative OR balance - held >= 0)` means what it says.
+
+    Hot accounts (every payment touches them) are split into `shard` rows with the same code;
+    a posting picks one shard, reports sum them. See ledger/services.py for why.
+    """
+
+    class Type(models.TextChoices):
+        ASSET = "asset", "Asset"
+        LIABILITY = "liability", "Liability"
+        EQUITY = "equity", "Equity"
+        REVENUE = "revenue", "Revenue"
+        EXPENSE = "expense", "Expense"
+
+    DEBIT_NORMAL = (Type.ASSET, Type.EXPENSE)
+
+    code = models.CharField(max_length=100)
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=10, choices=Type.choices)
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
+    shard = models.PositiveSmallIntegerField(default=0)
+    is_hot = models.BooleanField(default=False, help_text="Sharded; locked last in every posting.")
+    normal_sign = models.SmallIntegerField(editable=False, help_text="+1 debit-normal, -1 credit-normal.")
+    balance = models.BigIntegerField(default=0, editable=False)
+    held = models.BigIntegerField(default=0, editable=False, help_text="Promised by active holds, not yet moved.")
+    version = models.BigIntegerField(default=0, editable=False)
+    allow_negative = models.BooleanField(default=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "currency", "shard"]
+        permissions = [
+            ("adjust_wallet", "Can credit or debit a customer's store credit"),
+            ("verify_ledger", "Can run the ledger integrity check"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["code", "currency", "shard"], name="account_code_currency_shard_unique"),
+            # The target of postings' composite foreign key (account_id, currency).
+            models.UniqueConstraint(fields=["id", "currency"], name="account_id_currency_unique"),
+            models.CheckConstraint(
+                condition=models.Q(allow_negative=True) | models.Q(balance__gte=models.F("held")),
+                name="account_limited_never_negative",
+            ),
+            models.CheckConstraint(condition=models.Q(held__gte=0), name="account_held_non_negative"),
+            models.CheckConstraint(condition=models.Q(normal_sign__in=[1, -1]), name="account_normal_sign_valid"),
+        ]
+
+    def __str__(self):
+        suffix = f"#{self.shard}" if self.is_hot else ""
+        return f"{self.code}{suffix} ({self.currency})"
+
+    @property
+    def available(self) -> int:
+        return self.balance - self.held
+
+
+class JournalEntry(models.Model):
+    """One business event in the books: a set of postings that sum to zero per currency."""
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    request_hash = models.CharField(max_length=64)
+    kind = models.CharField(max_length=40, db_index=True)
+    memo = models.CharField(max_length=500, blank=True)
+    reference_type = models.CharField(max_length=40, blank=True, help_text="order, payment, shipment, staff...")
+    reference_id = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False)
+
+    class Meta:
+        verbose_name_plural = "journal entries"
+        ordering = ["-id"]
+        permissions = [("reverse_journalentry", "Can post a reversing entry")]
+        indexes = [models.Index(fields=["reference_type", "reference_id"], name="entry_reference")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.kind}: {self.memo}"
+
+
+class Posting(models.Model):
+    """One leg of an entry: a signed amount (debit +, credit -) on one account."""
+
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="postings")
+    currency = models.CharField(max_length=3)
+    amount = models.BigIntegerField(help_text="Minor units; debit positive, credit negative.")
+    balance_after = models.BigIntegerField(help_text="The account's balance (normal side) after this posting.")
+    account_version = models.BigIntegerField(help_text="Gap-free per account: 1, 2, 3...")
+    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=~models.Q(amount=0), name="posting_amount_non_zero"),
+            models.UniqueConstraint(fields=["account", "account_version"], name="posting_account_version_unique"),
+        ]
+        indexes = [models.Index(fields=["account", "id"], name="posting_account_id")]
+
+    def __str__(self):
+        return f"{self.account_id}: {self.amount}"
+
+
+class Hold(models.Model):
+    """Money promised from an account but not yet moved (e.g. store credit during checkout).
+
+    Resolved at most once: posted (fully or partly), voided, or expired by the Beat sweeper.
+    """
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        POSTED = "posted", "Posted"
+        VOIDED = "voided", "Voided"
+        EXPIRED = "expired", "Expired"
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds")
+    amount = models.BigIntegerField()
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    reference_type = models.CharField(max_length=40, blank=True)
+    reference_id = models.CharField(max_length=64, blank=True)
+    memo = models.CharField(max_length=500, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    posted_amount = models.BigIntegerField(null=True, blank=True)
+    resolution_entry = models.OneToOneField(
+        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_hold"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="hold_amount_positive"),
+            models.CheckConstraint(
+                condition=models.Q(posted_amount__isnull=True)
+                | models.Q(posted_amount__gt=0, posted_amount__lte=models.F("amount")),
+                name="hold_posted_within_amount",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_at"], name="hold_status_expires")]
+
+    def __str__(self):
+        return f"hold #{self.pk} {self.amount} on {self.account} ({self.status})"

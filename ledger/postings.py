@@ -1,0 +1,126 @@
+"""The postings other apps need, named by what happened (DESIGN.md, Ledger).
+
+Each takes the idempotency key from its caller: a provider's event or refund id, a
+shipment id. Amounts are kopiyky, positive.
+"""
+
+from core.money import DEFAULT_CURRENCY
+from ledger.exceptions import InvalidEntry
+from ledger.services import Leg, Posted, post_entry
+
+
+def _positive(amount: int, what: str) -> None:
+    if not isinstance(amount, int) or amount <= 0:
+        raise InvalidEntry(f"The {what} must be a positive whole number of kopiyky.")
+
+
+def record_capture(
+    *,
+    provider: str,
+    amount: int,
+    fee: int = 0,
+    payment_id,
+    idempotency_key: str,
+    currency: str = DEFAULT_CURRENCY,
+    overpayment: bool = False,
+) -> Posted:
+    """A provider captured a payment: it holds the money (less its fee), we owe the goods.
+
+    An overpayment (a second payment for a paid order) is owed back, not a prepayment.
+    """
+    _positive(amount, "captured amount")
+    if not isinstance(fee, int) or not 0 <= fee < amount:
+        raise InvalidEntry("The fee must be between 0 and the captured amount.")
+    legs = [Leg(f"psp:{provider}", amount - fee, currency)]
+    if fee:
+        legs.append(Leg("psp_fees", fee, currency))
+    legs.append(Leg("overpayments" if overpayment else "customer_prepayments", -amount, currency))
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="overpayment" if overpayment else "capture",
+        legs=legs,
+        memo=f"{provider} payment {payment_id}",
+        reference_type="payment",
+        reference_id=payment_id,
+    )
+
+
+def record_refund(
+    *,
+    provider: str,
+    amount: int,
+    payment_id,
+    idempotency_key: str,
+    currency: str = DEFAULT_CURRENCY,
+    overpayment: bool = False,
+) -> Posted:
+    """A provider confirmed a refund: the money goes back to the customer."""
+    _positive(amount, "refunded amount")
+    source = "overpayments" if overpayment else "customer_prepayments"
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="refund",
+        legs=[Leg(source, amount, currency), Leg(f"psp:{provider}", -amount, currency)],
+        memo=f"{provider} refund of payment {payment_id}",
+        reference_type="payment",
+        reference_id=payment_id,
+    )
+
+
+def record_delivery_revenue(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
+    """A prepaid order was delivered: the prepayment becomes a sale."""
+    _positive(amount, "amount")
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="delivery_revenue",
+        legs=[Leg("customer_prepayments", amount, currency), Leg("sales", -amount, currency)],
+        memo=f"Order {order_id} delivered",
+        reference_type="order",
+        reference_id=order_id,
+    )
+
+
+def record_cod_delivery(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
+    """Nova Poshta handed over a COD parcel and took the cash: the carrier owes it to us."""
+    _positive(amount, "amount")
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="cod_delivery",
+        legs=[Leg("cod:novaposhta", amount, currency), Leg("sales", -amount, currency)],
+        memo=f"Order {order_id} delivered, cash on delivery",
+        reference_type="order",
+        reference_id=order_id,
+    )
+
+
+def record_cod_remittance(
+    *, amount: int, idempotency_key: str, reference: str, currency: str = DEFAULT_CURRENCY
+) -> Posted:
+    """Nova Poshta paid the collected cash into the bank."""
+    _positive(amount, "amount")
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="cod_remittance",
+        legs=[Leg("bank", amount, currency), Leg("cod:novaposhta", -amount, currency)],
+        memo=f"Nova Poshta remittance {reference}",
+        reference_type="remittance",
+        reference_id=reference,
+    )
+
+
+def record_wallet_top_up(
+    *, provider: str, user_id: int, amount: int, payment_id, idempotency_key: str, currency: str = DEFAULT_CURRENCY
+) -> Posted:
+    """A customer paid online to top up their store credit."""
+    from ledger.services import ensure_wallet
+
+    _positive(amount, "amount")
+    wallet = ensure_wallet(user_id=user_id, currency=currency)
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind="wallet_top_up",
+        legs=[Leg(f"psp:{provider}", amount, currency), Leg(wallet.code, -amount, currency)],
+        memo=f"Store credit top-up by {provider} payment {payment_id}",
+        reference_type="payment",
+        reference_id=payment_id,
+    )
