@@ -4,9 +4,10 @@ Each takes the idempotency key from its caller: a provider's event or refund id,
 shipment id. Amounts are kopiyky, positive.
 """
 
+
 from core.money import DEFAULT_CURRENCY
 from ledger.exceptions import InvalidEntry
-from ledger.services import Leg, Posted, post_entry
+from ledger.services import Leg, Posted, ensure_wallet, post_entry
 
 
 def _positive(amount: int, what: str) -> None:
@@ -112,7 +113,6 @@ def record_wallet_top_up(
     *, provider: str, user_id: int, amount: int, payment_id, idempotency_key: str, currency: str = DEFAULT_CURRENCY
 ) -> Posted:
     """A customer paid online to top up their store credit."""
-    from ledger.services import ensure_wallet
 
     _positive(amount, "amount")
     wallet = ensure_wallet(user_id=user_id, currency=currency)

@@ -374,7 +374,7 @@ def post_hold(*, hold_id: int, to_code: str, amount: int | None = None, memo: st
     hold.status, hold.posted_amount = Hold.Status.POSTED, amount
     hold.resolution_entry_id, hold.resolved_at = posted.entry_id, timezone.now()
     hold.save(update_fields=["status", "posted_amount", "resolution_entry", "resolved_at"])
-    _notify_wallet_change(account)
+    notify_wallet_change(account)
     return posted
 
 
@@ -416,7 +416,7 @@ def expire_holds(*, now=None, batch_size: int = 100) -> int:
 # --- wallets (store credit) -----------------------------------------------------------------
 
 
-def _notify_wallet_change(account: Account) -> None:
+def notify_wallet_change(account: Account) -> None:
     if account.owner_id and account.code.startswith(WALLET_PREFIX):
         send_wallet_email_task.delay_on_commit(user_id=account.owner_id, currency=account.currency)
 
@@ -440,7 +440,7 @@ def _wallet_adjustment(*, user_id, amount, reason, by, idempotency_key, currency
             created_by=by,
         )
         if posted.created:
-            _notify_wallet_change(wallet)
+            notify_wallet_change(wallet)
     return posted
 
 

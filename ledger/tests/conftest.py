@@ -1,0 +1,28 @@
+import itertools
+import uuid
+
+import pytest
+
+from ledger.services import credit_wallet, ensure_wallet
+from tests.factories import UserFactory
+
+_keys = itertools.count()
+
+
+def new_key(prefix: str = "test") -> str:
+    return f"{prefix}:{uuid.uuid4().hex}:{next(_keys)}"
+
+
+@pytest.fixture
+def funded_wallet():
+    """funded_wallet(amount) -> (user, wallet account) with `amount` kopiyky of store credit."""
+
+    def make(amount: int):
+        user = UserFactory()
+        if amount:
+            credit_wallet(
+                user_id=user.pk, amount=amount, reason="opening credit", by=None, idempotency_key=new_key("open")
+            )
+        return user, ensure_wallet(user_id=user.pk)
+
+    return make
