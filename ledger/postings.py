@@ -4,7 +4,6 @@ Each takes the idempotency key from its caller: a provider's event or refund id,
 shipment id. Amounts are kopiyky, positive.
 """
 
-
 from core.money import DEFAULT_CURRENCY
 from ledger.exceptions import InvalidEntry
 from ledger.services import Leg, Posted, ensure_wallet, post_entry

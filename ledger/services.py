@@ -180,7 +180,7 @@ def _call_post_function(
 
 
 def _post(*, key: str, request_hash: str, resolve, **fields) -> Posted:
-    """Run the posting function in a transaction (or a savepoint), retrying what is retryable.
+    """Run the posting function as its own transaction (or a savepoint), retrying what is retryable.
 
     `resolve()` returns (account_ids, amounts); it runs again on retry so shards are re-picked.
     Deadlocks and serialization failures are retried with the same key when this call owns
@@ -189,11 +189,14 @@ def _post(*, key: str, request_hash: str, resolve, **fields) -> Posted:
     owns_transaction = not connection.in_atomic_block
     for attempt in range(1, MAX_ATTEMPTS + 1):
         account_ids, amounts = resolve()
+        call = {"key": key, "request_hash": request_hash, "account_ids": account_ids, "amounts": amounts, **fields}
         try:
-            with transaction.atomic():
-                return _call_post_function(
-                    key=key, request_hash=request_hash, account_ids=account_ids, amounts=amounts, **fields
-                )
+            if owns_transaction:
+                # Autocommit: the one statement is its own transaction, one round trip, and the
+                # deferred balance check runs at its implicit commit.
+                return _call_post_function(**call)
+            with transaction.atomic():  # a savepoint: a refusal leaves the caller's transaction usable
+                return _call_post_function(**call)
         except OperationalError as exc:
             if not owns_transaction or _sqlstate(exc) not in RETRYABLE_SQLSTATES or attempt == MAX_ATTEMPTS:
                 raise
