@@ -1,3 +1,5 @@
+from collections.abc import Iterable
+
 from django.db.models import F, Q, QuerySet
 
 from catalog.models import Product
@@ -18,3 +20,8 @@ def list_products_for_shoppers(*, query: str = "") -> QuerySet[Product]:
 
 def get_product_for_shoppers(*, slug: str) -> Product:
     return list_products_for_shoppers().get(slug=slug)
+
+
+def get_active_product_ids_by_sku(*, skus: Iterable[str]) -> dict[str, int]:
+    """Map the SKUs of active products to their ids; unknown or inactive SKUs are left out."""
+    return dict(Product.objects.filter(sku__in=set(skus), is_active=True).values_list("sku", "id"))

@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from catalog import views
 
 app_name = "catalog"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.product_list, name="product_list"),
+    path("p/<slug:slug>/", views.product_detail, name="product_detail"),
+]

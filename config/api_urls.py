@@ -1,3 +1,30 @@
-from django.urls import path  # noqa: F401
+"""The DRF API, mounted under /api/v1/ (config/urls.py). Schema: /api/schema/, docs: /api/docs/."""
 
-urlpatterns: list = []
+from django.http import JsonResponse
+from django.urls import path, re_path
+
+from accounts.api import TokenObtainApi
+from catalog.api import ProductDetailApi, ProductListApi
+from orders.api import OrderCancelApi, OrderCollectionApi, OrderDetailApi
+
+app_name = "api"
+
+
+def endpoint_not_found(request, *args, **kwargs):
+    """Answer an unknown API URL in the API's error shape instead of the shop's HTML 404 page."""
+    return JsonResponse(
+        {"detail": "No API endpoint at this URL; paths end with a slash (see /api/docs/).", "code": "not_found"},
+        status=404,
+    )
+
+
+urlpatterns = [
+    path("auth/token/", TokenObtainApi.as_view(), name="token_obtain"),
+    path("products/", ProductListApi.as_view(), name="product_list"),
+    path("products/<slug:slug>/", ProductDetailApi.as_view(), name="product_detail"),
+    # GET lists the customer's orders (OrderListApi), POST places one (OrderPlaceApi).
+    path("orders/", OrderCollectionApi.as_view(), name="order_list"),
+    path("orders/<str:number>/", OrderDetailApi.as_view(), name="order_detail"),
+    path("orders/<str:number>/cancel/", OrderCancelApi.as_view(), name="order_cancel"),
+    re_path(r"", endpoint_not_found),
+]

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_fsm",
     "django_fsm_log",
     "django_celery_beat",
@@ -118,6 +119,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Django's login forms (and ours) send the e-mail as "username"; axes must read that field.
+AXES_USERNAME_FORM_FIELD = "username"
+# A lockout answers the API in its own error shape and the pages with a readable page.
+AXES_LOCKOUT_CALLABLE = "core.views.locked_out"
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "Europe/Kyiv"
@@ -172,6 +177,10 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc are served from our own static files, never from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Celery ----------------------------------------------------------------------------------

@@ -10,8 +10,8 @@ os.environ.setdefault("CACHE_URL", "redis://127.0.0.1:6379/15")
 os.environ.setdefault("CACHE_KEY_PREFIX", f"kramar-test-{os.getpid()}")
 os.environ.setdefault("TEST_DATABASE_NAME", f"test_kramar_{os.getpid()}")
 
-from config.settings import *  # noqa: E402,F403
-from config.settings import REST_FRAMEWORK  # noqa: E402
+from config.settings import *  # noqa: F403
+from config.settings import REST_FRAMEWORK
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

@@ -17,7 +17,10 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -107,9 +110,11 @@ def store_idempotent_response(*, record: IdempotencyKey, response: Response) -> 
         qs.delete()
         return
     headers = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
+    # Kept as text, not JSONB, so a replay is byte-for-byte the original (JSONB reorders keys).
+    body = None if response.data is None else json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False)
     qs.update(
         response_status=response.status_code,
-        response_body=response.data,
+        response_body=body,
         response_headers=headers,
         locked_at=None,
     )
@@ -136,23 +141,26 @@ def idempotent(handler):
     @functools.wraps(handler)
     def wrapper(view, request, *args, **kwargs):
         key = request.headers.get(HEADER)
-        if key is None:
+        # Keys are scoped to the authenticated caller; anonymous callers share no scope, so
+        # their keys are not honoured (no anonymous endpoint changes anything today).
+        if key is None or not request.user.is_authenticated:
             return handler(view, request, *args, **kwargs)
-        owner = f"user:{request.user.pk}" if request.user.is_authenticated else "anon"
+        owner = f"user:{request.user.pk}"
         fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
         claim = claim_idempotency_key(
             owner=owner, key=key.strip(), method=request.method, path=request.path, request_hash=fingerprint
         )
         if claim.replay:
             record = claim.record
-            response = Response(record.response_body, status=record.response_status)
+            body = None if record.response_body is None else json.loads(record.response_body)
+            response = Response(body, status=record.response_status)
             for name, value in record.response_headers.items():
                 response[name] = value
             response["Idempotent-Replayed"] = "true"
             return response
         try:
             response = handler(view, request, *args, **kwargs)
-        except (DomainError, APIException) as exc:
+        except (DomainError, APIException, Http404, PermissionDenied) as exc:
             response = view.handle_exception(exc)
         except BaseException:
             release_idempotency_key(record=claim.record)

@@ -17,7 +17,7 @@ class IdempotencyKey(models.Model):
     lock_token = models.UUIDField()
     locked_at = models.DateTimeField(null=True, blank=True)
     response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.JSONField(null=True, blank=True)
+    response_body = models.TextField(null=True, blank=True, help_text="The JSON body exactly as first sent.")
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField()
 

@@ -44,6 +44,22 @@ def get_order_by_public_token(*, token: str) -> Order:
         raise OrderNotFound() from None
 
 
+def get_order_for_checkout_token(*, checkout_token: str, customer) -> Order:
+    """The order a checkout form already placed, scoped to who placed it (a guest: no customer)."""
+    owner = {"customer": customer} if customer is not None and customer.is_authenticated else {"customer": None}
+    try:
+        return Order.objects.get(checkout_token=checkout_token, **owner)
+    except Order.DoesNotExist:
+        raise OrderNotFound() from None
+
+
+def list_orders_by_public_tokens(*, tokens: list[str]) -> list[Order]:
+    """The orders behind these secret links (a browser's recent orders), newest first."""
+    if not tokens:
+        return []
+    return list(Order.objects.filter(public_token__in=tokens).order_by("-created_at", "-id"))
+
+
 def order_history(*, order: Order) -> list[HistoryEntry]:
     """Every status change of the order, oldest first: who, when, why and from where."""
     logs = (

@@ -60,6 +60,10 @@ def _apply_transition(order: Order, name: str, *, by, reason: str, source: str) 
     """Run one FSM transition on a locked order and save it; no side effects."""
     method = getattr(order, TRANSITIONS[name])
     if not can_proceed(method):
+        if name == "confirm" and order.status == Order.Status.PLACED and not order.can_be_confirmed():
+            raise OrderStateError(
+                order, name, f"Order {order.number} is paid online; it is confirmed when its payment is captured."
+            )
         raise OrderStateError(order, name)
     method(by=_actor(by), description=describe(source=source, reason=reason))
     order.version += 1
@@ -86,6 +90,15 @@ def _clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str
         errors["delivery_city"] = "Enter the Nova Poshta city."
     if not (delivery_branch or "").strip():
         errors["delivery_branch"] = "Enter the Nova Poshta branch or parcel locker."
+    for field, value in (
+        ("full_name", full_name),
+        ("email", email),
+        ("delivery_city", delivery_city),
+        ("delivery_branch", delivery_branch),
+    ):
+        limit = Order._meta.get_field(field).max_length
+        if field not in errors and len((value or "").strip()) > limit:
+            errors[field] = f"At most {limit} characters, please."
     if errors:
         field, message = next(iter(errors.items()))
         raise InvalidCheckout(message, extra={"errors": errors})

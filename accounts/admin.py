@@ -1,0 +1,91 @@
+"""Users in the back office: customers and staff, with staff rights kept for superusers."""
+
+from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import BaseUserCreationForm
+from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import User
+from core.admin import phone_in_search
+
+admin.site.site_header = "kramar back office"
+admin.site.site_title = "kramar back office"
+admin.site.index_title = "Back office"
+
+# Who may log into the back office and what they may do there: only a superuser changes it,
+# so a Manager or Support agent with "change user" cannot promote anybody, themselves included.
+PRIVILEGE_FIELDS = ("is_staff", "is_superuser", "groups", "user_permissions")
+
+
+class UserCreationForm(BaseUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "full_name", "phone")
+
+    def clean_email(self):
+        return self.cleaned_data["email"].lower()
+
+
+class UserChangeForm(DjangoUserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self):
+        return self.cleaned_data["email"].lower()
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    form = UserChangeForm
+    add_form = UserCreationForm
+    list_display = ("email", "full_name", "phone", "is_staff", "roles")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    search_fields = ("email", "full_name", "phone")
+    search_help_text = "E-mail, name or phone (any format)."
+    ordering = ("email",)
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Personal info", {"fields": ("full_name", "phone")}),
+        ("Access", {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("email", "full_name", "phone", "password1", "password2")}),
+    )
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("groups")
+
+    @admin.display(description="roles")
+    def roles(self, obj):
+        return ", ".join(sorted(group.name for group in obj.groups.all())) or "—"
+
+    def get_search_results(self, request, queryset, search_term):
+        phone = phone_in_search(search_term)
+        if phone:
+            return queryset.filter(phone=phone), False
+        return super().get_search_results(request, queryset, search_term)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = ["last_login", "date_joined"]
+        if not request.user.is_superuser:
+            readonly += PRIVILEGE_FIELDS
+        return readonly
+
+    def has_change_permission(self, request, obj=None):
+        if not super().has_change_permission(request, obj):
+            return False
+        if obj is None or request.user.is_superuser or obj.pk == request.user.pk:
+            return True
+        # Changing another staff member's e-mail is enough to take over their account.
+        return not (obj.is_staff or obj.is_superuser)
+
+    def user_change_password(self, request, id, form_url=""):
+        user = self.get_object(request, unquote(id))
+        # Customers reset their own passwords by e-mail; staff never learn or set them.
+        if user is not None and not (request.user.is_superuser or user.pk == request.user.pk):
+            raise PermissionDenied
+        return super().user_change_password(request, id, form_url)

@@ -1,0 +1,27 @@
+"""Shopper pages of the catalog: the product list with search, and one product."""
+
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import render
+
+from catalog.models import Product
+from catalog.selectors import get_product_for_shoppers, list_products_for_shoppers
+from orders.forms import AddToCartForm
+
+PRODUCTS_PER_PAGE = 12
+MAX_QUERY_LENGTH = 100
+
+
+def product_list(request):
+    query = request.GET.get("q", "").strip()[:MAX_QUERY_LENGTH]
+    page = Paginator(list_products_for_shoppers(query=query), PRODUCTS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(request, "catalog/product_list.html", {"page": page, "products": page.object_list, "query": query})
+
+
+def product_detail(request, slug: str):
+    try:
+        product = get_product_for_shoppers(slug=slug)
+    except Product.DoesNotExist:
+        raise Http404("No such product.")
+    form = AddToCartForm(initial={"product_id": product.pk, "quantity": 1})
+    return render(request, "catalog/product_detail.html", {"product": product, "form": form})

@@ -1,0 +1,122 @@
+"""Shopper forms: they check what a person typed and say clearly what to fix.
+
+The rules that matter (stock, prices, idempotency) live in orders.services; these forms only
+catch typing mistakes early, and the views put the services' own errors on the same fields.
+"""
+
+from django import forms
+
+from catalog.selectors import list_products_for_shoppers
+from core.validators import normalize_ua_phone
+from orders.models import Order
+from orders.services import MAX_QUANTITY
+
+QUANTITY_ERRORS = {
+    "required": "Enter a quantity.",
+    "invalid": "Enter a whole number.",
+    "min_value": "Enter a quantity of at least %(limit_value)s.",
+    "max_value": f"You can buy at most {MAX_QUANTITY} of one product.",
+}
+PHONE_ERROR = "Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67."
+
+
+def quantity_field(*, min_value: int, label: str = "Quantity") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label,
+        min_value=min_value,
+        max_value=MAX_QUANTITY,
+        error_messages=QUANTITY_ERRORS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric", "class": "qty"}),
+    )
+
+
+class AddToCartForm(forms.Form):
+    product_id = forms.ModelChoiceField(
+        queryset=list_products_for_shoppers(),
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "Choose a product.",
+            "invalid_choice": "This product is no longer sold.",
+        },
+    )
+    quantity = quantity_field(min_value=1)
+
+
+class CartUpdateForm(forms.Form):
+    """One quantity field per cart line, named quantity_<product id>; 0 removes the line."""
+
+    def __init__(self, *args, lines, **kwargs):
+        super().__init__(*args, **kwargs)
+        for line in lines:
+            field = quantity_field(min_value=0, label=f"Quantity of {line.product.name}")
+            field.initial = line.quantity
+            self.fields[self.field_name(line.product.pk)] = field
+
+    @staticmethod
+    def field_name(product_id: int) -> str:
+        return f"quantity_{product_id}"
+
+    def quantities(self) -> dict[int, int]:
+        """{product_id: quantity} from a valid form."""
+        return {int(name.removeprefix("quantity_")): value for name, value in self.cleaned_data.items()}
+
+
+class CheckoutForm(forms.Form):
+    full_name = forms.CharField(
+        label="Full name",
+        max_length=150,
+        help_text="The recipient, as on their ID: Nova Poshta checks it at pick-up.",
+        error_messages={"required": "Enter the recipient's name."},
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=32,
+        help_text="A Ukrainian number: we call it to confirm the order.",
+        error_messages={"required": PHONE_ERROR},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+380671234567"}),
+    )
+    email = forms.EmailField(
+        label="E-mail",
+        max_length=254,
+        help_text="We send the order confirmation and its link here.",
+        error_messages={"required": "Enter an e-mail address.", "invalid": "Enter a valid e-mail address."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    delivery_city = forms.CharField(
+        label="Nova Poshta city",
+        max_length=120,
+        error_messages={"required": "Enter the Nova Poshta city."},
+        widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
+    )
+    delivery_branch = forms.CharField(
+        label="Nova Poshta branch or parcel locker",
+        max_length=255,
+        help_text="For example: Branch No 1, Khreshchatyk St, 22.",
+        error_messages={"required": "Enter the Nova Poshta branch or parcel locker."},
+    )
+    comment = forms.CharField(
+        label="Comment for the shop",
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    payment_method = forms.ChoiceField(
+        label="Payment",
+        choices=[(Order.PaymentMethod.COD.value, "Cash on delivery (pay at the Nova Poshta branch)")],
+        initial=Order.PaymentMethod.COD.value,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Choose how to pay.", "invalid_choice": "Choose how to pay."},
+    )
+    checkout_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def clean_phone(self) -> str:
+        phone = normalize_ua_phone(self.cleaned_data["phone"])
+        if not phone:
+            raise forms.ValidationError(PHONE_ERROR, code="invalid_phone")
+        return phone
+
+    def add_domain_errors(self, errors: dict) -> None:
+        """Put a service's per-field errors ({"phone": "..."}) on the fields shown here."""
+        for field, message in errors.items():
+            self.add_error(field if field in self.fields else None, message)

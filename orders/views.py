@@ -1,0 +1,230 @@
+"""Shopper pages: cart, checkout and the order's secret-link page.
+
+Views read through selectors, write through orders.services and keep the cart in the
+session (orders.cart); the rules (stock, prices, idempotency) belong to the services.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.exceptions import Conflict, DomainError
+from orders import selectors
+from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
+from orders.exceptions import CheckoutTokenConflict, OrderNotFound
+from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
+from orders.models import Source
+from orders.services import MAX_QUANTITY, place_order
+
+
+def _redirect_see_other(to, *args, **kwargs):
+    """A 303 after a POST: the browser follows it with a GET, never re-posting."""
+    response = redirect(to, *args, **kwargs)
+    response.status_code = 303
+    return response
+
+
+def _announce_dropped(request, contents: CartContents) -> None:
+    if contents.dropped == 1:
+        messages.warning(request, "A product in your cart is no longer sold and was removed.")
+    elif contents.dropped:
+        messages.warning(request, f"{contents.dropped} products in your cart are no longer sold and were removed.")
+
+
+# --- cart -----------------------------------------------------------------------------------
+
+
+def _render_cart(request, *, contents: CartContents, form=None, status: int = 200):
+    form = form or CartUpdateForm(lines=contents.lines)
+    rows = [(line, form[CartUpdateForm.field_name(line.product.pk)]) for line in contents.lines]
+    recent_orders = selectors.list_orders_by_public_tokens(tokens=recent_order_tokens(request.session))
+    context = {"contents": contents, "rows": rows, "form": form, "recent_orders": recent_orders}
+    return render(request, "orders/cart.html", context, status=status)
+
+
+@never_cache
+def cart_view(request):
+    cart = Cart(request.session)
+    contents = cart.contents()
+    _announce_dropped(request, contents)
+    return _render_cart(request, contents=contents)
+
+
+@require_POST
+def cart_add(request):
+    form = AddToCartForm(request.POST)
+    if not form.is_valid():
+        product = form.cleaned_data.get("product_id")
+        if product is None:
+            messages.error(request, form.errors.get("product_id", ["This product is no longer sold."])[0])
+            return _redirect_see_other("catalog:product_list")
+        context = {"product": product, "form": form}
+        return render(request, "catalog/product_detail.html", context, status=400)
+
+    product, quantity = form.cleaned_data["product_id"], form.cleaned_data["quantity"]
+    available = max(product.available or 0, 0)
+    if available == 0:
+        messages.error(request, f"Sorry, {product.name} is out of stock.")
+        return _redirect_see_other(product)
+    cart = Cart(request.session)
+    before = cart.quantity_of(product.pk)
+    now = cart.add(product.pk, quantity)
+    if now > before:
+        messages.success(request, f"Added {now - before} × {product.name} to your cart.")
+    if before + quantity > MAX_QUANTITY:
+        messages.warning(request, f"You can buy at most {MAX_QUANTITY} of one product.")
+    if now > available:
+        messages.warning(request, f"Only {available} of {product.name} left in stock.")
+    return _redirect_see_other("orders:cart")
+
+
+@require_POST
+def cart_update(request):
+    cart = Cart(request.session)
+    contents = cart.contents()
+    _announce_dropped(request, contents)
+
+    if "remove" in request.POST:
+        try:
+            product_id = int(request.POST["remove"])
+        except ValueError:
+            product_id = None
+        line = next((line for line in contents.lines if line.product.pk == product_id), None)
+        if line is not None:
+            cart.remove(product_id)
+            messages.success(request, f"Removed {line.product.name} from your cart.")
+        return _redirect_see_other("orders:cart")
+
+    form = CartUpdateForm(request.POST, lines=contents.lines)
+    if not form.is_valid():
+        return _render_cart(request, contents=contents, form=form, status=400)
+    for product_id, quantity in form.quantities().items():
+        cart.set(product_id, quantity)
+    messages.success(request, "Your cart is updated.")
+    return _redirect_see_other("orders:cart")
+
+
+# --- checkout -------------------------------------------------------------------------------
+
+
+def _initial_contact(user) -> dict:
+    if not user.is_authenticated:
+        return {}
+    return {"full_name": user.full_name, "email": user.email, "phone": user.phone}
+
+
+def _render_checkout(request, *, contents: CartContents, form: CheckoutForm, status: int = 200):
+    return render(request, "orders/checkout.html", {"contents": contents, "form": form}, status=status)
+
+
+def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
+    data = request.POST.copy()
+    data["checkout_token"] = cart.checkout_token()
+    return CheckoutForm(data)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def checkout(request):
+    cart = Cart(request.session)
+    if request.method == "POST":
+        return _checkout_submit(request, cart)
+
+    contents = cart.contents()
+    _announce_dropped(request, contents)
+    if not contents.lines:
+        messages.info(request, "Your cart is empty: add something before checking out.")
+        return redirect("orders:cart")
+    form = CheckoutForm(
+        initial={**_initial_contact(request.user), "checkout_token": cart.checkout_token()},
+    )
+    return _render_checkout(request, contents=contents, form=form)
+
+
+def _checkout_submit(request, cart: Cart):
+    posted_token = request.POST.get("checkout_token", "")
+    customer = request.user if request.user.is_authenticated else None
+
+    if not cart.is_current_checkout_token(posted_token):
+        # Either this form already placed its order (a double submit: show that order) or
+        # the cart changed since the form was shown (ask the shopper to look again).
+        if posted_token:
+            try:
+                order = selectors.get_order_for_checkout_token(checkout_token=posted_token, customer=customer)
+            except OrderNotFound:
+                pass
+            else:
+                return _redirect_see_other(order)
+        return _stale_checkout(request, cart, "Your cart changed since this page was opened.")
+
+    contents = cart.contents()
+    if contents.dropped:
+        _announce_dropped(request, contents)
+        return _stale_checkout(request, cart, "Your cart changed since this page was opened.")
+    if not contents.lines:
+        messages.info(request, "Your cart is empty: add something before checking out.")
+        return _redirect_see_other("orders:cart")
+
+    form = CheckoutForm(request.POST)
+    if not form.is_valid():
+        return _render_checkout(request, contents=contents, form=form, status=400)
+
+    data = form.cleaned_data
+    try:
+        order, _created = place_order(
+            customer=customer,
+            full_name=data["full_name"],
+            phone=data["phone"],
+            email=data["email"],
+            delivery_city=data["delivery_city"],
+            delivery_branch=data["delivery_branch"],
+            comment=data["comment"],
+            payment_method=data["payment_method"],
+            items=contents.items,
+            checkout_token=data["checkout_token"],
+            source=Source.WEB,
+        )
+    except CheckoutTokenConflict:
+        # The token belongs to somebody else's order (a login happened mid-checkout): start afresh.
+        cart.forget_checkout_token()
+        return _stale_checkout(request, cart, "Your session changed since this page was opened.")
+    except DomainError as exc:
+        form.add_domain_errors(exc.extra.get("errors") or {None: exc.message})
+        return _render_checkout(request, contents=contents, form=form, status=409 if isinstance(exc, Conflict) else 400)
+
+    cart.clear()
+    remember_order(request.session, public_token=order.public_token)
+    messages.success(request, f"Thank you! Your order {order.number} is placed.")
+    return _redirect_see_other(order)
+
+
+def _stale_checkout(request, cart: Cart, message: str):
+    contents = cart.contents()
+    if not contents.lines:
+        messages.info(request, "Your cart is empty: add something before checking out.")
+        return _redirect_see_other("orders:cart")
+    form = _with_fresh_token(request, cart)
+    form.is_valid()
+    form.add_error(None, f"{message} Check your order below and place it again.")
+    return _render_checkout(request, contents=contents, form=form, status=409)
+
+
+# --- the order's secret-link page -----------------------------------------------------------
+
+
+@never_cache
+def order_detail(request, token: str):
+    try:
+        order = selectors.get_order_by_public_token(token=token)
+    except OrderNotFound:
+        raise Http404("No such order.")
+    context = {
+        "order": order,
+        "lines": list(order.lines.all()),
+        "history": selectors.order_history(order=order),
+    }
+    response = render(request, "orders/order_detail.html", context)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    return response

@@ -1,0 +1,84 @@
+"""One shopper's whole visit through the pages: browse, search, buy, find the order again."""
+
+import pytest
+from pytest_django.asserts import assertContains
+
+from catalog.models import Stock
+from orders.models import Order
+from tests.factories import ProductFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_shopper_finds_buys_and_sees_their_order(client):
+    # given a small catalog and a registered shopper
+    kettle = ProductFactory(name="Copper kettle", slug="copper-kettle", sku="KET-001", price=129900, stock=4)
+    ProductFactory(name="Linen apron", slug="linen-apron", price=45050, stock=10)
+    ProductFactory(name="Clay pot", slug="clay-pot", price=30000, stock=0)
+    shopper = UserFactory(email="olena@example.com", full_name="Olena Shevchenko", phone="+380671234567")
+    client.force_login(shopper)
+
+    # when she browses the catalog
+    home = client.get("/")
+    assert [p.name for p in home.context["products"]] == ["Clay pot", "Copper kettle", "Linen apron"]
+
+    # and searches for a kettle
+    found = client.get("/", {"q": "kettle"})
+    assert [p.name for p in found.context["products"]] == ["Copper kettle"]
+    assertContains(found, 'href="/p/copper-kettle/"')
+
+    # and opens it
+    product_page = client.get("/p/copper-kettle/")
+    assertContains(product_page, "1\u00a0299.00\u00a0₴")
+    assertContains(product_page, "In stock")
+
+    # and puts two in the cart
+    cart = client.post("/cart/add/", {"product_id": kettle.pk, "quantity": 2}, follow=True)
+    assert cart.redirect_chain == [("/cart/", 303)]
+    assertContains(cart, "Added 2 × Copper kettle to your cart.")
+    assertContains(cart, "Total (2 items)")
+    assert cart.context["contents"].total == 259800
+    assert cart.context["cart_count"] == 2
+
+    # and checks out with her details already filled in, typing her delivery branch
+    checkout = client.get("/checkout/")
+    form = checkout.context["form"]
+    assert (form["full_name"].value(), form["email"].value(), form["phone"].value()) == (
+        "Olena Shevchenko",
+        "olena@example.com",
+        "+380671234567",
+    )
+    placed = client.post(
+        "/checkout/",
+        {
+            "full_name": form["full_name"].value(),
+            "phone": form["phone"].value(),
+            "email": form["email"].value(),
+            "delivery_city": "Lviv",
+            "delivery_branch": "Branch No 5: Horodotska St, 120",
+            "comment": "",
+            "payment_method": "cod",
+            "checkout_token": form["checkout_token"].value(),
+        },
+        follow=True,
+    )
+
+    # then she lands on her order's secret page
+    order = Order.objects.get()
+    assert placed.redirect_chain == [(f"/orders/{order.public_token}/", 303)]
+    assertContains(placed, f"Thank you! Your order {order.number} is placed.")
+    assertContains(placed, f"<h1>Order {order.number}</h1>", html=True)
+    assertContains(placed, '<span class="status status-placed">Placed</span>', html=True)
+    assertContains(placed, "We will call you at +380671234567 to confirm the order.")
+    assert (order.customer, order.total, order.delivery_city) == (shopper, 259800, "Lviv")
+    assert list(order.lines.values_list("name", "quantity", "line_total")) == [("Copper kettle", 2, 259800)]
+    assert placed.context["cart_count"] == 0
+
+    # and the two kettles are held for her
+    stock = Stock.objects.get(product=kettle)
+    assert (stock.on_hand, stock.reserved) == (4, 2)
+
+    # and the order is in her account, linking back to the same page
+    account = client.get("/account/orders/")
+    assert list(account.context["orders"]) == [order]
+    assertContains(account, f'<a href="/orders/{order.public_token}/">{order.number}</a>', html=True)
