@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from core.money import DEFAULT_CURRENCY
+from core.money import DEFAULT_CURRENCY, format_money
 from ledger.chart import WALLET_PREFIX, normal_sign, wallet_code
 from ledger.exceptions import (
     AlreadyReversed,
@@ -334,7 +334,8 @@ def create_hold(
         locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
         if not locked.allow_negative and locked.available < amount:
             raise InsufficientFunds(
-                f"Only {locked.available} kopiyky are available on {locked.code}; {amount} were asked for."
+                f"Only {format_money(max(locked.available, 0), locked.currency)} is available "
+                f"({locked.name}); {format_money(amount, locked.currency)} was asked for."
             )
         Account.objects.filter(pk=locked.pk).update(held=locked.held + amount)
     return hold

@@ -145,6 +145,8 @@ class OrderOutputSerializer(serializers.Serializer):
     subtotal = serializers.IntegerField(help_text="Kopiyky.")
     delivery_fee = serializers.IntegerField(help_text="Kopiyky.")
     total = serializers.IntegerField(help_text="Kopiyky.")
+    store_credit = serializers.IntegerField(help_text="Kopiyky paid with store credit.")
+    amount_due = serializers.IntegerField(help_text="Kopiyky left to pay by the payment method.")
     lines = OrderLineOutputSerializer(many=True)
     full_name = serializers.CharField()
     phone = serializers.CharField()
@@ -229,7 +231,14 @@ class OrderPlaceApi(APIView):
         )
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
         payment_method = serializers.ChoiceField(
-            choices=Order.PaymentMethod.choices, help_text="Only `cod` (cash on delivery) is accepted for now."
+            choices=Order.PaymentMethod.choices,
+            help_text="How the part not paid with store credit is paid; `online` is not available yet.",
+        )
+        store_credit = serializers.IntegerField(
+            required=False,
+            default=0,
+            min_value=0,
+            help_text="Kopiyky of the caller's store credit to use; equal to the total pays the whole order.",
         )
         checkout_token = serializers.CharField(
             required=False,
@@ -297,6 +306,7 @@ class OrderPlaceApi(APIView):
             items=_quantities_by_product_id(data["items"]),
             checkout_token=data.get("checkout_token") or _derived_checkout_token(request),
             source=Source.API,
+            store_credit=data["store_credit"],
         )
         order = get_order_for_customer(customer=request.user, number=order.number)
         return _order_response(

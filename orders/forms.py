@@ -7,6 +7,7 @@ catch typing mistakes early, and the views put the services' own errors on the s
 from django import forms
 
 from catalog.selectors import list_products_for_shoppers
+from core.money import format_money
 from core.validators import normalize_ua_phone
 from orders.models import Order
 from orders.services import MAX_QUANTITY
@@ -108,7 +109,20 @@ class CheckoutForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Choose how to pay.", "invalid_choice": "Choose how to pay."},
     )
+    use_store_credit = forms.BooleanField(label="Pay with my store credit", required=False)
     checkout_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
+
+    def __init__(self, *args, store_credit: int = 0, **kwargs):
+        """`store_credit`: what the shopper's store credit can pay of this cart (0 hides the choice)."""
+        super().__init__(*args, **kwargs)
+        self.store_credit = store_credit
+        if store_credit:
+            self.fields["use_store_credit"].label = f"Pay {format_money(store_credit)} with my store credit"
+        else:
+            del self.fields["use_store_credit"]
+
+    def store_credit_to_use(self) -> int:
+        return self.store_credit if self.cleaned_data.get("use_store_credit") else 0
 
     def clean_phone(self) -> str:
         phone = normalize_ua_phone(self.cleaned_data["phone"])

@@ -39,8 +39,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
         RETURNED = "returned", "Returned"
 
     class PaymentMethod(models.TextChoices):
+        """How the part not covered by store credit is paid."""
+
         COD = "cod", "Cash on delivery"
         ONLINE = "online", "Online card payment"
+        STORE_CREDIT = "store_credit", "Store credit"
 
     OPEN_STATUSES = (Status.PLACED, Status.CONFIRMED)
 
@@ -61,6 +64,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
     subtotal = models.PositiveBigIntegerField(editable=False)
     delivery_fee = models.PositiveBigIntegerField(default=0, editable=False)
     total = models.PositiveBigIntegerField(editable=False)
+    store_credit = models.PositiveBigIntegerField(
+        default=0, editable=False, help_text="Paid from the customer's store credit (kopiyky)."
+    )
+    store_credit_hold = models.OneToOneField(
+        "ledger.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="order", editable=False
+    )
     status = FSMField(max_length=16, choices=Status.choices, default=Status.PLACED, protected=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     placed_via = models.CharField(max_length=16, choices=Source.choices, editable=False)
@@ -90,6 +99,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
             ),
             models.CheckConstraint(condition=models.Q(subtotal__gt=0), name="order_subtotal_positive"),
             models.CheckConstraint(
+                condition=models.Q(store_credit__lte=models.F("total")), name="order_store_credit_within_total"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(payment_method="store_credit") | models.Q(store_credit=models.F("total")),
+                name="order_store_credit_method_pays_all",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(payment_method="cod", expires_at__isnull=True) | ~models.Q(payment_method="cod"),
                 name="order_cod_never_expires",
             ),
@@ -116,12 +132,19 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return self.payment_method == self.PaymentMethod.COD
 
     @property
+    def amount_due(self) -> int:
+        """What is left to pay by the payment method after store credit."""
+        return self.total - self.store_credit
+
+    @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
     @property
     def payment_status(self) -> str:
         """The payment axis, derived (DESIGN.md): never stored by hand."""
+        if self.payment_method == self.PaymentMethod.STORE_CREDIT:
+            return "paid with store credit"
         if self.is_cod:
             return (
                 "paid on delivery"
@@ -133,11 +156,14 @@ class Order(ConcurrentTransitionMixin, models.Model):
     # --- conditions ---------------------------------------------------------------------------
 
     def can_be_confirmed(self) -> bool:
-        """A COD order is confirmed by staff; an online order only by its captured payment."""
-        return self.is_cod
+        """A COD order is confirmed by staff; an online order only by its captured payment.
+
+        An order paid in full with store credit is confirmed at checkout.
+        """
+        return self.payment_method in (self.PaymentMethod.COD, self.PaymentMethod.STORE_CREDIT)
 
     def can_expire(self) -> bool:
-        return not self.is_cod and self.expires_at is not None
+        return self.payment_method == self.PaymentMethod.ONLINE and self.expires_at is not None
 
     # --- transitions: set fields only; orders.services does everything else --------------------
 

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import Conflict, DomainError
+from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
 from orders.exceptions import CheckoutTokenConflict, OrderNotFound
@@ -115,6 +116,14 @@ def _initial_contact(user) -> dict:
     return {"full_name": user.full_name, "email": user.email, "phone": user.phone}
 
 
+def _store_credit_for(request, contents: CartContents) -> int:
+    """How much of this cart the shopper's store credit can pay (0 for guests and empty wallets)."""
+    if not request.user.is_authenticated:
+        return 0
+    wallet = wallet_of(user_id=request.user.pk)
+    return min(wallet.available, contents.total) if wallet else 0
+
+
 def _render_checkout(request, *, contents: CartContents, form: CheckoutForm, status: int = 200):
     return render(request, "orders/checkout.html", {"contents": contents, "form": form}, status=status)
 
@@ -122,7 +131,7 @@ def _render_checkout(request, *, contents: CartContents, form: CheckoutForm, sta
 def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
     data = request.POST.copy()
     data["checkout_token"] = cart.checkout_token()
-    return CheckoutForm(data)
+    return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()))
 
 
 @never_cache
@@ -139,6 +148,7 @@ def checkout(request):
         return redirect("orders:cart")
     form = CheckoutForm(
         initial={**_initial_contact(request.user), "checkout_token": cart.checkout_token()},
+        store_credit=_store_credit_for(request, contents),
     )
     return _render_checkout(request, contents=contents, form=form)
 
@@ -167,7 +177,7 @@ def _checkout_submit(request, cart: Cart):
         messages.info(request, "Your cart is empty: add something before checking out.")
         return _redirect_see_other("orders:cart")
 
-    form = CheckoutForm(request.POST)
+    form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents))
     if not form.is_valid():
         return _render_checkout(request, contents=contents, form=form, status=400)
 
@@ -185,6 +195,7 @@ def _checkout_submit(request, cart: Cart):
             items=contents.items,
             checkout_token=data["checkout_token"],
             source=Source.WEB,
+            store_credit=form.store_credit_to_use(),
         )
     except CheckoutTokenConflict:
         # The token belongs to somebody else's order (a login happened mid-checkout): start afresh.

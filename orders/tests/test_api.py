@@ -175,6 +175,8 @@ def test_placing_an_order_reserves_stock_and_answers_with_the_order():
         "subtotal": 2 * 129900 + 3 * 24950,
         "delivery_fee": 0,
         "total": 334650,
+        "store_credit": 0,
+        "amount_due": 334650,
         "lines": [
             {"sku": "KETTLE-1", "name": "Kettle", "unit_price": 129900, "quantity": 2, "line_total": 259800},
             {"sku": "MUG-1", "name": "Mug", "unit_price": 24950, "quantity": 3, "line_total": 74850},
@@ -661,3 +663,29 @@ def test_two_cancels_with_the_same_etag_change_the_order_once(run_concurrently):
     order.refresh_from_db()
     assert (order.status, order.version, reserved(product)) == (Order.Status.CANCELLED, 2, 0)
     assert StateLog.objects.filter(transition="cancel").count() == 1
+
+
+def test_an_api_client_can_pay_part_with_store_credit():
+    from ledger.selectors import wallet_of
+    from ledger.services import credit_wallet
+
+    customer = UserFactory()
+    credit_wallet(user_id=customer.pk, amount=10000, reason="goodwill", by=None, idempotency_key="api-credit")
+    product = ProductFactory(price=30000, stock=2)
+    response = client_for(customer).post(
+        ORDERS_URL, order_body({"product_id": product.pk, "quantity": 1}, store_credit=10000), format="json"
+    )
+    assert response.status_code == 201
+    assert (response.json()["store_credit"], response.json()["amount_due"]) == (10000, 20000)
+    assert wallet_of(user_id=customer.pk).held == 10000
+
+
+def test_store_credit_beyond_the_balance_is_409_and_changes_nothing():
+    customer = UserFactory()
+    product = ProductFactory(price=30000, stock=2)
+    response = client_for(customer).post(
+        ORDERS_URL, order_body({"product_id": product.pk, "quantity": 1}, store_credit=100), format="json"
+    )
+    assert (response.status_code, response.json()["code"]) == (409, "insufficient_funds")
+    assert not Order.objects.exists()
+    assert reserved(product) == 0

@@ -1,0 +1,42 @@
+"""Every write to orders: checkout, transitions, expiry, staff edits, store credit.
+
+One package, one public surface: import from `orders.services`.
+"""
+
+from orders.services.checkout import new_checkout_token, place_order
+from orders.services.transitions import (
+    EDITABLE_FIELDS,
+    TIMESTAMP_FIELD,
+    TRANSITION_SERVICES,
+    cancel_order,
+    complete_order,
+    confirm_order,
+    deliver_order,
+    describe,
+    expire_unpaid_orders,
+    lock_order,
+    return_order,
+    ship_order,
+    update_order_details,
+)
+from orders.services.validation import MAX_LINES, MAX_QUANTITY
+
+__all__ = [
+    "EDITABLE_FIELDS",
+    "MAX_LINES",
+    "MAX_QUANTITY",
+    "TIMESTAMP_FIELD",
+    "TRANSITION_SERVICES",
+    "cancel_order",
+    "complete_order",
+    "confirm_order",
+    "deliver_order",
+    "describe",
+    "expire_unpaid_orders",
+    "lock_order",
+    "new_checkout_token",
+    "place_order",
+    "return_order",
+    "ship_order",
+    "update_order_details",
+]

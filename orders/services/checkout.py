@@ -1,0 +1,162 @@
+"""Checkout: one order from a cart, all or nothing, exactly once per checkout token."""
+
+import secrets
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from catalog.models import Product
+from catalog.services import reserve_stock
+from core import runtime
+from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
+from orders.models import Order, OrderLine, Source
+from orders.services.store_credit import hold_store_credit
+from orders.services.transitions import actor, confirm_locked_order
+from orders.services.validation import clean_contact, clean_items
+from orders.tasks import send_order_email_task
+
+PM = Order.PaymentMethod
+
+
+def new_checkout_token() -> str:
+    return uuid.uuid4().hex
+
+
+def _next_order_number() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('orders_order_number_seq')")
+        (value,) = cursor.fetchone()
+    return f"{settings.ORDER_NUMBER_PREFIX}-{value}"
+
+
+def _existing_order_for_token(*, checkout_token: str, customer) -> Order | None:
+    order = Order.objects.filter(checkout_token=checkout_token).first()
+    if order is not None and order.customer_id != (customer.pk if actor(customer) else None):
+        raise CheckoutTokenConflict()
+    return order
+
+
+def _payment_plan(*, payment_method: str, store_credit, total: int, customer) -> str:
+    """Check how the order is paid; return the payment method to record."""
+    if not isinstance(store_credit, int) or isinstance(store_credit, bool) or store_credit < 0:
+        raise InvalidCheckout("Store credit must be a whole, non-negative number of kopiyky.")
+    if payment_method not in PM.values:
+        raise InvalidCheckout(f"Unknown payment method '{payment_method}'.")
+    if store_credit and actor(customer) is None:
+        raise InvalidCheckout("Log in to pay with store credit.", code="login_required")
+    if store_credit > total:
+        raise InvalidCheckout("Store credit cannot pay more than the order total.", code="store_credit_too_high")
+    if store_credit == total:
+        return PM.STORE_CREDIT
+    if payment_method == PM.STORE_CREDIT:
+        raise InvalidCheckout(
+            "Store credit does not cover the whole order; choose how to pay the rest.", code="store_credit_short"
+        )
+    return payment_method
+
+
+def place_order(
+    *,
+    customer,
+    full_name: str,
+    phone: str,
+    email: str,
+    delivery_city: str,
+    delivery_branch: str,
+    payment_method: str,
+    items: Mapping[int, int],
+    checkout_token: str,
+    source: str,
+    comment: str = "",
+    store_credit: int = 0,
+) -> tuple[Order, bool]:
+    """Place an order and reserve its stock, all or nothing; return (order, created).
+
+    Idempotent by `checkout_token`: a double-submitted form or a retried request gets the
+    order the first one made (created=False). Stock rows are locked in product-id order and
+    checked inside the lock (catalog.services.reserve_stock). `store_credit` (kopiyky) is put
+    on hold on the customer's wallet; the rest is paid by `payment_method`. An order paid in
+    full with store credit is confirmed at once; a COD order waits for staff unless the
+    COD_AUTO_CONFIRM runtime setting says otherwise; an online order expires unpaid after
+    ORDER_PAYMENT_TIMEOUT_MINUTES.
+    """
+    checkout_token = (checkout_token or "").strip()
+    if not checkout_token or len(checkout_token) > 64:
+        raise InvalidCheckout("A checkout token of 1 to 64 characters is required.")
+    existing = _existing_order_for_token(checkout_token=checkout_token, customer=customer)
+    if existing is not None:
+        return existing, False
+
+    contact = clean_contact(
+        full_name=full_name, phone=phone, email=email, delivery_city=delivery_city, delivery_branch=delivery_branch
+    )
+    quantities = clean_items(items)
+    products = Product.objects.filter(pk__in=quantities, is_active=True).in_bulk()
+    missing = set(quantities) - set(products)
+    if missing:
+        raise InvalidCheckout(
+            "Some products in the cart are no longer sold; remove them and try again.",
+            code="product_unavailable",
+            extra={"product_ids": sorted(missing)},
+        )
+    lines = [
+        OrderLine(
+            product=products[pid],
+            sku=products[pid].sku,
+            name=products[pid].name,
+            unit_price=products[pid].price,
+            quantity=qty,
+            line_total=products[pid].price * qty,
+        )
+        for pid, qty in sorted(quantities.items())
+    ]
+    subtotal = sum(line.line_total for line in lines)
+    method = _payment_plan(payment_method=payment_method, store_credit=store_credit, total=subtotal, customer=customer)
+    now = timezone.now()
+
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                order = Order.objects.create(
+                    number=_next_order_number(),
+                    public_token=secrets.token_urlsafe(32),
+                    checkout_token=checkout_token,
+                    customer=actor(customer),
+                    payment_method=method,
+                    subtotal=subtotal,
+                    delivery_fee=0,
+                    total=subtotal,
+                    store_credit=store_credit,
+                    placed_via=source,
+                    comment=(comment or "").strip(),
+                    expires_at=now + timedelta(minutes=runtime.order_payment_timeout_minutes())
+                    if method == PM.ONLINE
+                    else None,
+                    created_at=now,
+                    **contact,
+                )
+        except IntegrityError:
+            # A concurrent request with the same token won the insert; answer with its order.
+            existing = _existing_order_for_token(checkout_token=checkout_token, customer=customer)
+            if existing is None:
+                raise
+            return existing, False
+        for line in lines:
+            line.order = order
+        OrderLine.objects.bulk_create(lines)
+        reserve_stock(reference=order.stock_reference, quantities=quantities)
+        if store_credit:
+            order.store_credit_hold = hold_store_credit(order=order, customer=customer, amount=store_credit)
+            order.save(update_fields=["store_credit_hold"])
+        if method == PM.STORE_CREDIT:
+            confirm_locked_order(order, by=None, reason="Paid in full with store credit", source=Source.SYSTEM)
+        elif method == PM.COD and runtime.cod_auto_confirm():
+            confirm_locked_order(
+                order, by=None, reason="Confirmed automatically (COD_AUTO_CONFIRM)", source=Source.SYSTEM
+            )
+        send_order_email_task.delay_on_commit(order_id=order.pk, kind="placed")
+    return order, True

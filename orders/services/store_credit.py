@@ -1,0 +1,79 @@
+"""Store credit on orders, through the ledger.
+
+At checkout the credit is put on hold on the customer's wallet; when the order is confirmed
+the hold is posted (wallet -> customer prepayments); when an unconfirmed order expires or is
+cancelled the hold is voided; when a confirmed order is cancelled the credit goes back to
+the wallet. Callers hold the order's row lock, so each step happens at most once.
+"""
+
+from ledger.models import Hold
+from ledger.postings import record_cod_delivery, record_delivery_revenue
+from ledger.services import Leg, create_hold, ensure_wallet, notify_wallet_change, post_entry, post_hold, void_hold
+from orders.models import Order
+
+
+def hold_store_credit(*, order: Order, customer, amount: int) -> Hold:
+    """Put `amount` of the customer's store credit on hold for this order (InsufficientFunds if short)."""
+    wallet = ensure_wallet(user_id=customer.pk, currency=order.currency)
+    return create_hold(
+        account=wallet,
+        amount=amount,
+        idempotency_key=f"order:{order.pk}:store-credit",
+        reference_type="order",
+        reference_id=order.number,
+        memo=f"Store credit for order {order.number}",
+    )
+
+
+def settle_store_credit(*, order: Order, by=None) -> None:
+    """Move the held credit into customer prepayments (the order is confirmed)."""
+    if order.store_credit_hold_id:
+        post_hold(
+            hold_id=order.store_credit_hold_id,
+            to_code="customer_prepayments",
+            memo=f"Order {order.number} paid with store credit",
+            created_by=by,
+        )
+
+
+def release_store_credit(*, order: Order, by=None) -> None:
+    """Give the store credit back: void the hold, or refund it if it was already posted."""
+    if not order.store_credit_hold_id:
+        return
+    hold = Hold.objects.get(pk=order.store_credit_hold_id)
+    if hold.status == Hold.Status.POSTED:
+        wallet = hold.account
+        posted = post_entry(
+            idempotency_key=f"order:{order.pk}:store-credit-refund",
+            kind="store_credit_refund",
+            legs=[
+                Leg("customer_prepayments", hold.posted_amount, hold.currency),
+                Leg(wallet.code, -hold.posted_amount, hold.currency),
+            ],
+            memo=f"Order {order.number} {order.get_status_display().lower()}: store credit returned",
+            reference_type="order",
+            reference_id=order.number,
+            created_by=by,
+        )
+        if posted.created:
+            notify_wallet_change(wallet)
+        return
+    void_hold(hold_id=hold.pk)  # a second void is a no-op
+
+
+def book_delivery(*, order: Order) -> None:
+    """On delivery: the prepaid part becomes a sale; COD cash is owed to us by the carrier."""
+    if order.store_credit:
+        record_delivery_revenue(
+            order_id=order.number,
+            amount=order.store_credit,
+            idempotency_key=f"order:{order.pk}:delivered:store-credit",
+            currency=order.currency,
+        )
+    if order.is_cod and order.amount_due:
+        record_cod_delivery(
+            order_id=order.number,
+            amount=order.amount_due,
+            idempotency_key=f"order:{order.pk}:delivered:cod",
+            currency=order.currency,
+        )

@@ -1,0 +1,201 @@
+"""Order transitions: lock the row, check the version, run the FSM, then the side effects.
+
+Lock order everywhere: the order row, then its stock (catalog), then its store-credit hold
+and ledger accounts. Side effects that leave the process (e-mails) go on commit.
+"""
+
+from collections.abc import Mapping
+
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from catalog.services import fulfil_reservation, release_reservation
+from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
+from orders.models import TRANSITIONS, Order, Source
+from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
+from orders.services.validation import clean_contact
+from orders.tasks import send_order_email_task
+
+EDITABLE_FIELDS = ("full_name", "phone", "email", "delivery_city", "delivery_branch", "comment")
+TIMESTAMP_FIELD = {
+    "confirm": "confirmed_at",
+    "ship": "shipped_at",
+    "deliver": "delivered_at",
+    "complete": "completed_at",
+    "cancel": "cancelled_at",
+    "expire": "expired_at",
+    "return": "returned_at",
+}
+
+
+def describe(*, source: str, reason: str = "") -> str:
+    """The transition log's description: where the change came from, then why."""
+    return f"[{source}] {reason}".strip()
+
+
+def lock_order(order_id: int) -> Order:
+    """Lock one order row for the rest of the transaction."""
+    try:
+        return Order.objects.select_for_update().get(pk=order_id)
+    except Order.DoesNotExist:
+        raise OrderNotFound() from None
+
+
+def actor(user):
+    """The user to record as 'by', or None for anonymous callers and the system."""
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+def _check_version(order: Order, expected_version: int | None) -> None:
+    if expected_version is not None and order.version != expected_version:
+        raise StaleOrder(order, expected_version)
+
+
+def apply_transition(order: Order, name: str, *, by, reason: str, source: str) -> None:
+    """Run one FSM transition on a locked order and save it; no side effects."""
+    method = getattr(order, TRANSITIONS[name])
+    if not can_proceed(method):
+        if name == "confirm" and order.status == Order.Status.PLACED and not order.can_be_confirmed():
+            raise OrderStateError(
+                order, name, f"Order {order.number} is paid online; it is confirmed when its payment is captured."
+            )
+        raise OrderStateError(order, name)
+    method(by=actor(by), description=describe(source=source, reason=reason))
+    order.version += 1
+    order.save(update_fields=["status", "version", "updated_at", TIMESTAMP_FIELD[name]])
+
+
+def confirm_locked_order(order: Order, *, by, reason: str, source: str) -> None:
+    """Confirm an order whose row the caller holds; its store credit is taken for good."""
+    apply_transition(order, "confirm", by=by, reason=reason, source=source)
+    settle_store_credit(order=order, by=actor(by))
+    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+
+
+@transaction.atomic
+def confirm_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
+    """Confirm a cash-on-delivery order (staff called the shopper); it goes to fulfilment."""
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    confirm_locked_order(order, by=by, reason=reason, source=source)
+    return order
+
+
+@transaction.atomic
+def cancel_order(*, order_id: int, by, reason: str, source: str, expected_version: int | None = None) -> Order:
+    """Cancel an order that has not shipped, release its stock and give back its store credit.
+
+    Money captured by a provider is refunded by payments, which reacts to the cancelled state.
+    """
+    if not (reason or "").strip():
+        raise InvalidCheckout("Say why the order is cancelled.", code="reason_required")
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    apply_transition(order, "cancel", by=by, reason=reason, source=source)
+    release_reservation(reference=order.stock_reference)
+    release_store_credit(order=order, by=actor(by))
+    send_order_email_task.delay_on_commit(order_id=order.pk, kind="cancelled")
+    return order
+
+
+@transaction.atomic
+def ship_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
+    """Mark a confirmed order shipped; its reserved units leave the warehouse."""
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    apply_transition(order, "ship", by=by, reason=reason, source=source)
+    fulfil_reservation(reference=order.stock_reference)
+    send_order_email_task.delay_on_commit(order_id=order.pk, kind="shipped")
+    return order
+
+
+@transaction.atomic
+def deliver_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
+    """Mark a shipped order delivered; its revenue and any COD cash are booked."""
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    apply_transition(order, "deliver", by=by, reason=reason, source=source)
+    book_delivery(order=order)
+    return order
+
+
+@transaction.atomic
+def complete_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
+    """Close a delivered order (its return window has passed)."""
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    apply_transition(order, "complete", by=by, reason=reason, source=source)
+    return order
+
+
+@transaction.atomic
+def return_order(*, order_id: int, by, reason: str, source: str, expected_version: int | None = None) -> Order:
+    """Record that a shipped or delivered parcel came back (refunds are a separate decision)."""
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    apply_transition(order, "return", by=by, reason=reason, source=source)
+    return order
+
+
+TRANSITION_SERVICES = {
+    "confirm": confirm_order,
+    "cancel": cancel_order,
+    "ship": ship_order,
+    "deliver": deliver_order,
+    "complete": complete_order,
+    "return": return_order,
+}
+
+
+def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
+    """Expire online orders still unpaid after `expires_at`; release their stock and credit.
+
+    Works in batches, each its own transaction, taking rows with SKIP LOCKED: two runs at
+    once split the work instead of doing it twice, and an order being paid right now (its
+    row locked by the payment) is left for the next run. COD orders never expire.
+    """
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Order.objects.select_for_update(skip_locked=True)
+                .filter(status=Order.Status.PLACED, payment_method=Order.PaymentMethod.ONLINE, expires_at__lte=now)
+                .order_by("expires_at", "id")[:batch_size]
+            )
+            for order in batch:
+                apply_transition(order, "expire", by=None, reason="Not paid in time", source=Source.BEAT)
+                release_reservation(reference=order.stock_reference)
+                release_store_credit(order=order)
+                send_order_email_task.delay_on_commit(order_id=order.pk, kind="expired")
+        expired += len(batch)
+        if len(batch) < batch_size:
+            return expired
+
+
+@transaction.atomic
+def update_order_details(*, order_id: int, expected_version: int, changes: Mapping[str, str]) -> Order:
+    """Correct an open order's contact or delivery details; refused when stale or closed."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise InvalidCheckout(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+    order = lock_order(order_id)
+    _check_version(order, expected_version)
+    if not order.is_open:
+        raise OrderStateError(
+            order,
+            "edit",
+            f"Order {order.number} is {order.get_status_display().lower()}; its details can no longer be changed.",
+        )
+    merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f != "comment"}
+    cleaned = clean_contact(**merged)
+    cleaned["comment"] = (changes.get("comment", order.comment) or "").strip()
+    changed = [f for f, v in cleaned.items() if getattr(order, f) != v]
+    if not changed:
+        return order
+    for field in changed:
+        setattr(order, field, cleaned[field])
+    order.version += 1
+    order.save(update_fields=[*changed, "version", "updated_at"])
+    return order

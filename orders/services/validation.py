@@ -1,0 +1,65 @@
+"""What a checkout or a staff edit must contain before anything is written."""
+
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+
+from core.validators import normalize_ua_phone
+from orders.exceptions import InvalidCheckout
+from orders.models import Order
+
+MAX_LINES = 50
+MAX_QUANTITY = 99
+
+
+def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str, delivery_branch: str) -> dict:
+    """Normalise contact and delivery fields; InvalidCheckout names every field to fix."""
+    errors = {}
+    full_name = (full_name or "").strip()
+    if not full_name:
+        errors["full_name"] = "Enter the recipient's name."
+    normalized_phone = normalize_ua_phone(phone)
+    if not normalized_phone:
+        errors["phone"] = "Enter a Ukrainian phone number as +380XXXXXXXXX."
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        errors["email"] = "Enter a valid e-mail address."
+    if not (delivery_city or "").strip():
+        errors["delivery_city"] = "Enter the Nova Poshta city."
+    if not (delivery_branch or "").strip():
+        errors["delivery_branch"] = "Enter the Nova Poshta branch or parcel locker."
+    for field, value in (
+        ("full_name", full_name),
+        ("email", email),
+        ("delivery_city", delivery_city),
+        ("delivery_branch", delivery_branch),
+    ):
+        limit = Order._meta.get_field(field).max_length
+        if field not in errors and len((value or "").strip()) > limit:
+            errors[field] = f"At most {limit} characters, please."
+    if errors:
+        field, message = next(iter(errors.items()))
+        raise InvalidCheckout(message, extra={"errors": errors})
+    return {
+        "full_name": full_name,
+        "phone": normalized_phone,
+        "email": email,
+        "delivery_city": delivery_city.strip(),
+        "delivery_branch": delivery_branch.strip(),
+    }
+
+
+def clean_items(items: Mapping[int, int]) -> dict[int, int]:
+    if not items:
+        raise InvalidCheckout("The cart is empty.")
+    if len(items) > MAX_LINES:
+        raise InvalidCheckout(f"An order can hold at most {MAX_LINES} different products.")
+    cleaned = {}
+    for product_id, quantity in items.items():
+        if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+            raise InvalidCheckout(f"Quantity must be between 1 and {MAX_QUANTITY}.")
+        cleaned[int(product_id)] = quantity
+    return cleaned
