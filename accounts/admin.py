@@ -6,9 +6,14 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
 from accounts.models import User
 from core.admin import phone_in_search
+from core.money import format_money
+from ledger.selectors import wallet_of
 
 admin.site.site_header = "kramar back office"
 admin.site.site_title = "kramar back office"
@@ -50,6 +55,7 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"fields": ("email", "password")}),
         ("Personal info", {"fields": ("full_name", "phone")}),
         ("Access", {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
+        ("Store credit", {"fields": ("store_credit",)}),
         ("Important dates", {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
@@ -69,8 +75,18 @@ class UserAdmin(DjangoUserAdmin):
             return queryset.filter(phone=phone), False
         return super().get_search_results(request, queryset, search_term)
 
+    @admin.display(description="balance")
+    def store_credit(self, obj):
+        wallet = wallet_of(user_id=obj.pk) if obj.pk else None
+        balance = format_money(wallet.balance if wallet else 0)
+        if not obj.pk:
+            return balance
+        # The page itself checks ledger.adjust_wallet (every role that sees customers has it).
+        url = reverse("admin:ledger_store_credit") + "?" + urlencode({"email": obj.email})
+        return format_html('{} &nbsp; <a href="{}">Give or take back store credit</a>', balance, url)
+
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["last_login", "date_joined"]
+        readonly = ["last_login", "date_joined", "store_credit"]
         if not request.user.is_superuser:
             readonly += PRIVILEGE_FIELDS
         return readonly

@@ -18,4 +18,5 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("signup/", views.signup, name="signup"),
     path("orders/", views.order_list, name="orders"),
+    path("store-credit/", views.store_credit, name="store_credit"),
 ]

@@ -1,4 +1,4 @@
-"""Shopper account pages: sign up and the list of one's own orders (login is Django's)."""
+"""Shopper account pages: sign up, one's own orders and store credit (login is Django's)."""
 
 from django.conf import settings
 from django.contrib.auth import login
@@ -12,9 +12,12 @@ from django.views.decorators.http import require_http_methods
 from accounts.exceptions import EmailTaken
 from accounts.forms import SignupForm
 from accounts.services import register_customer
+from core.money import DEFAULT_CURRENCY, format_money
+from ledger.selectors import wallet_history, wallet_of
 from orders.selectors import list_orders_for_customer
 
 ORDERS_PER_PAGE = 20
+STORE_CREDIT_LINES = 50
 # Several backends are configured (django-axes first); a fresh sign-up is logged in by this one.
 LOGIN_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -56,3 +59,49 @@ def signup(request):
 def order_list(request):
     page = Paginator(list_orders_for_customer(customer=request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "accounts/order_list.html", {"page": page, "orders": page.object_list})
+
+
+# What a movement is called when it carries no memo of its own (memos are written for people).
+MOVEMENT_NAMES = {
+    "wallet_credit": "Store credit given",
+    "wallet_debit": "Store credit taken back",
+    "wallet_top_up": "Top-up",
+    "hold_post": "Paid towards an order",
+    "store_credit_refund": "Store credit returned",
+    "reversal": "Correction",
+}
+
+
+def _signed_money(amount: int, currency: str) -> str:
+    """+150.50 ₴ for money in, −50.00 ₴ (a real minus sign) for money out."""
+    return f"+{format_money(amount, currency)}" if amount > 0 else f"\u2212{format_money(-amount, currency)}"
+
+
+@never_cache
+@login_required
+def store_credit(request):
+    # Only ever the logged-in customer's wallet: the URL carries no id to guess.
+    wallet = wallet_of(user_id=request.user.pk)
+    lines = wallet_history(account=wallet, limit=STORE_CREDIT_LINES) if wallet is not None else []
+    currency = wallet.currency if wallet is not None else DEFAULT_CURRENCY
+    history = [
+        {
+            "at": line.at,
+            "what": line.memo or MOVEMENT_NAMES.get(line.kind, "Store credit"),
+            "amount": _signed_money(line.amount, currency),
+            "incoming": line.amount > 0,
+            "balance": line.balance,
+        }
+        for line in lines
+    ]
+    context = {
+        "wallet": wallet,
+        "balance": wallet.balance if wallet is not None else 0,
+        "held": wallet.held if wallet is not None else 0,
+        "available": wallet.available if wallet is not None else 0,
+        "currency": currency,
+        "history": history,
+        "limited": len(lines) == STORE_CREDIT_LINES,
+        "limit": STORE_CREDIT_LINES,
+    }
+    return render(request, "accounts/store_credit.html", context)

@@ -6,6 +6,7 @@ SQL query over the whole ledger; each names the first offenders it finds.
 
 import logging
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import connection
 
@@ -136,6 +137,11 @@ CHECKS = [
 EXTRA_CHECKS: list[tuple[str, str, str]] = []
 
 
+def _plain(value):
+    # PostgreSQL's sum() of bigints is numeric; show 0, not Decimal('0'), to whoever reads the report.
+    return int(value) if isinstance(value, Decimal) and value == value.to_integral_value() else value
+
+
 def verify_ledger() -> IntegrityReport:
     """Run every check; never raises for a failed check, the report says it."""
     checks = []
@@ -146,7 +152,7 @@ def verify_ledger() -> IntegrityReport:
             check = Check(name=name, description=description)
             if rows:
                 check.failures = rows[0][0]
-                check.examples = [tuple(r[1:]) for r in rows]
+                check.examples = [tuple(_plain(v) for v in r[1:]) for r in rows]
             checks.append(check)
         cursor.execute(
             "SELECT (SELECT count(*) FROM ledger_journalentry), (SELECT count(*) FROM ledger_posting),"

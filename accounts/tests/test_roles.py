@@ -269,3 +269,15 @@ def test_manager_cannot_add_users(client):
     )
     assert response.status_code == 403
     assert not User.objects.filter(email="sneaky@example.com").exists()
+
+
+@pytest.mark.django_db
+def test_customer_page_shows_store_credit_with_a_link_to_change_it(client):
+    from ledger.services import credit_wallet
+
+    customer = UserFactory(email="buyer@example.com")
+    credit_wallet(user_id=customer.pk, amount=12345, reason="goodwill", by=None, idempotency_key="roles-credit")
+    client.force_login(StaffFactory(role="Support"))
+    page = client.get(f"/admin/accounts/user/{customer.pk}/change/").content.decode()
+    assert "123.45\u00a0₴" in page
+    assert "/admin/ledger/account/store-credit/?email=buyer%40example.com" in page
