@@ -1,35 +1,8 @@
-"""The chart of accounts (DESIGN.md, Ledger). Created per currency by a data migration.
+"""Naming and sign rules of the chart of accounts.
 
-Codes are stable identifiers other apps use through ledger.services helpers; names are for
-people. Hot accounts are split into HOT_SHARDS rows (see ledger/services.py).
+The chart itself (DESIGN.md, Ledger) is created per currency by the data migration
+ledger/migrations/0003_chart_of_accounts.py; hot accounts there are split into 8 shards.
 """
-
-from dataclasses import dataclass
-
-HOT_SHARDS = 8
-PROVIDERS = ("fondy", "wayforpay", "liqpay", "sandbox")
-
-
-@dataclass(frozen=True)
-class ChartAccount:
-    code: str
-    name: str
-    type: str
-    is_hot: bool = False
-    allow_negative: bool = True
-
-
-CHART: tuple[ChartAccount, ...] = (
-    *(ChartAccount(f"psp:{p}", f"Money held by {p.title()}", "asset", is_hot=True) for p in PROVIDERS),
-    ChartAccount("cod:novaposhta", "Cash collected by Nova Poshta, not yet remitted", "asset"),
-    ChartAccount("bank", "Bank account", "asset"),
-    ChartAccount("customer_prepayments", "Customer prepayments (paid, not yet delivered)", "liability", is_hot=True),
-    ChartAccount("overpayments", "Overpayments owed back to customers", "liability"),
-    ChartAccount("sales", "Sales revenue", "revenue"),
-    ChartAccount("psp_fees", "Payment provider fees", "expense"),
-    ChartAccount("shipping", "Shipping costs", "expense"),
-    ChartAccount("customer_goodwill", "Store credit granted as goodwill or compensation", "expense"),
-)
 
 WALLET_PREFIX = "wallet:"
 

@@ -27,7 +27,7 @@ BEGIN
         (idempotency_key, request_hash, kind, memo, reference_type, reference_id,
          created_by_id, reverses_id, created_at)
     VALUES (p_key, p_hash, p_kind, p_memo, p_ref_type, p_ref_id, p_created_by, p_reverses, now())
-    ON CONFLICT (idempotency_key) DO NOTHING
+    ON CONFLICT ON CONSTRAINT entry_idempotency_key_unique DO NOTHING
     RETURNING id INTO v_entry;
     IF v_entry IS NULL THEN
         SELECT e.id, e.request_hash INTO v_entry, v_hash

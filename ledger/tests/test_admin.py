@@ -35,7 +35,7 @@ STATEMENT_URL = reverse("admin:ledger_statement")
 INTEGRITY_URL = reverse("admin:ledger_integrity")
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 # The chart of accounts made by migration 0003: 5 hot accounts of 8 shards and 7 single ones.
-CHART_ACCOUNTS = 5 * 8 + 7
+CHART_ACCOUNTS = 8 * 8 + 4  # 8 hot accounts of 8 shards, 4 cold ones
 NOT_ENOUGH_FUNDS = "Not enough funds: the account would go below zero (or below what is on hold)."
 
 
