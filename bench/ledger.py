@@ -83,7 +83,7 @@ def ledger_worker(index: int, seconds: float, warmup: float, single_shard: bool,
     from ledger.postings import record_capture
 
     if single_shard:
-        services._pick_account = lambda code, currency: services._shard_ids(code, currency)[0]
+        services.HOT_SHARDS = 1  # every posting takes lane 0: shard 0 of each hot account
     prefix = f"bench:{uuid.uuid4().hex}:{index}"
     while time.time() < start_at:
         time.sleep(0.001)

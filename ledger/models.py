@@ -1,10 +1,10 @@
 """Double-entry books: accounts, journal entries, postings, holds.
 
 The rules that keep the books honest live in the database (ledger/sql.py), not only here:
-entries balance per currency (deferred constraint trigger), postings and entries are never
-updated or deleted (trigger), a posting's currency is its account's (composite foreign key),
-limited accounts never go below zero (check constraint), each entry is reversed at most once
-(unique). Write only through ledger.services.
+entries balance per currency and post to existing accounts in their currency (deferred
+constraint trigger), postings and entries are never updated or deleted and accounts never
+deleted (triggers), limited accounts never go below zero (check constraint), each entry is
+reversed at most once (unique). Write only through ledger.services.
 """
 
 from django.conf import settings
@@ -57,7 +57,7 @@ class Account(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(fields=["code", "currency", "shard"], name="account_code_currency_shard_unique"),
-            # The target of postings' composite foreign key (account_id, currency).
+            # The target of holds' composite foreign key (account_id, currency).
             models.UniqueConstraint(fields=["id", "currency"], name="account_id_currency_unique"),
             models.CheckConstraint(
                 condition=models.Q(allow_negative=True) | models.Q(balance__gte=models.F("held")),
@@ -88,7 +88,9 @@ class JournalEntry(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
-    reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
+    reverses = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals", db_index=False
+    )
     created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False)
 
     class Meta:
@@ -97,7 +99,13 @@ class JournalEntry(models.Model):
         permissions = [("reverse_journalentry", "Can post a reversing entry")]
         # Every index is paid for on every posting: only the ones lookups need. (A unique
         # constraint, not unique=True, so Django adds no LIKE index for the key.)
-        constraints = [models.UniqueConstraint(fields=["idempotency_key"], name="entry_idempotency_key_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_key"], name="entry_idempotency_key_unique"),
+            # Partial: most entries reverse nothing, and they need no index entry for it.
+            models.UniqueConstraint(
+                fields=["reverses"], condition=models.Q(reverses__isnull=False), name="entry_reversed_at_most_once"
+            ),
+        ]
         indexes = [models.Index(fields=["reference_type", "reference_id"], name="entry_reference")]
 
     def __str__(self):
@@ -107,9 +115,10 @@ class JournalEntry(models.Model):
 class Posting(models.Model):
     """One leg of an entry: a signed amount (debit +, credit -) on one account."""
 
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings")
-    # The database checks the account through the composite key (account_id, currency) in
-    # ledger/sql.py, which also pins the currency; a second, plain key would only cost time.
+    # No foreign-key constraints here on purpose: the deferred trigger in ledger/sql.py checks,
+    # once per entry at commit, that the entry exists and that each account exists and has
+    # the posting's currency. Two foreign keys per posting cost ~17% of posting throughput.
+    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False)
     account = models.ForeignKey(
         Account, on_delete=models.PROTECT, related_name="postings", db_constraint=False, db_index=False
     )
@@ -125,7 +134,7 @@ class Posting(models.Model):
             models.CheckConstraint(condition=~models.Q(amount=0), name="posting_amount_non_zero"),
             models.UniqueConstraint(fields=["account", "account_version"], name="posting_account_version_unique"),
         ]
-        indexes = [models.Index(fields=["account", "id"], name="posting_account_id")]
+        # (account, account_version) above serves every per-account read; no other index.
 
     def __str__(self):
         return f"{self.account_id}: {self.amount}"

@@ -108,13 +108,41 @@ def test_database_refuses_zero_amounts_and_foreign_currency():
             " created_at) VALUES (%s, %s, 'UAH', 0, 0, 99, now())",
             [entry.pk, bank.pk],
         )
-    with pytest.raises(IntegrityError, match="account_currency_fk"), transaction.atomic():
+    sales = Account.objects.filter(code="sales").first()
+    # a balanced pair, but in dollars on hryvnia accounts
+    with pytest.raises(IntegrityError, match="in another currency"), transaction.atomic():
+        post_raw_pair(bank.pk, sales.pk, currency="USD")
+    # an account that does not exist
+    with pytest.raises(IntegrityError, match="missing account"), transaction.atomic():
+        post_raw_pair(bank.pk, 999_999)
+    assert Posting.objects.count() == 2
+
+
+def post_raw_pair(debit_account, credit_account, *, currency="UAH", entry_id=None):
+    """Write a balanced pair of postings straight into the tables, then check as COMMIT would."""
+    if entry_id is None:
+        raw(
+            "INSERT INTO ledger_journalentry (idempotency_key, request_hash, kind, memo, reference_type,"
+            " reference_id, created_at) VALUES ('raw-pair', '', 'raw', '', '', '', now())"
+        )
+    for account, amount in ((debit_account, 5), (credit_account, -5)):
         raw(
             "INSERT INTO ledger_posting (entry_id, account_id, currency, amount, balance_after, account_version,"
-            " created_at) VALUES (%s, %s, 'USD', 5, 5, 99, now())",
-            [entry.pk, bank.pk],
+            " created_at) SELECT coalesce(%s, (SELECT id FROM ledger_journalentry WHERE idempotency_key = 'raw-pair')),"
+            " %s, %s, %s, 0, 1000 + %s, now()",
+            [entry_id, account, currency, amount, amount],
         )
-        raw("SET CONSTRAINTS ALL IMMEDIATE")
+    raw("SET CONSTRAINTS ALL IMMEDIATE")
+
+
+@pytest.mark.django_db
+def test_postings_need_an_existing_entry_and_accounts_are_never_deleted():
+    bank, sales = Account.objects.get(code="bank"), Account.objects.filter(code="sales").first()
+    with pytest.raises(IntegrityError, match="belongs to no journal entry"), transaction.atomic():
+        post_raw_pair(bank.pk, sales.pk, entry_id=123_456)
+    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
+        raw("DELETE FROM ledger_account WHERE id = %s", [bank.pk])
+    assert Account.objects.filter(pk=bank.pk).exists()
 
 
 @pytest.mark.django_db
