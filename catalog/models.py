@@ -80,7 +80,12 @@ class Reservation(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="reservation_quantity_positive"),
-            models.UniqueConstraint(fields=["reference", "product"], name="reservation_one_per_product_and_holder"),
+            # One active reservation per holder and product; a revived order may reserve again.
+            models.UniqueConstraint(
+                fields=["reference", "product"],
+                condition=models.Q(status="active"),
+                name="reservation_one_active_per_product_and_holder",
+            ),
         ]
         indexes = [models.Index(fields=["reference", "status"], name="reservation_ref_status")]
 

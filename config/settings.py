@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "catalog",
     "orders",
     "ledger",
+    "payments",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +203,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "orders.tasks.expire_unpaid_orders_task",
         "schedule": timedelta(minutes=1),
     },
+    "reconcile-payments": {
+        "task": "payments.tasks.reconcile_payments_task",
+        "schedule": timedelta(minutes=2),
+    },
+    "refund-closed-orders": {
+        "task": "payments.tasks.refund_money_of_closed_orders_task",
+        "schedule": timedelta(minutes=5),
+    },
     "expire-ledger-holds": {
         "task": "ledger.tasks.expire_holds_task",
         "schedule": timedelta(minutes=1),
@@ -233,8 +242,52 @@ CONSTANCE_CONFIG = {
         bool,
     ),
 }
+CONSTANCE_CONFIG["PAYMENT_RECONCILE_AFTER_MINUTES"] = (
+    10,
+    "Ask the provider about a payment still pending (or a refund still in progress) after this many minutes.",
+    int,
+)
+CONSTANCE_CONFIG["AUTO_REFUND_OVERPAYMENTS"] = (
+    True,
+    "Refund a second payment for a paid order (or for one whose goods are gone) automatically; off: leave it to staff.",
+    bool,
+)
 CONSTANCE_CONFIG_FIELDSETS = {
     "Orders": ("ORDER_PAYMENT_TIMEOUT_MINUTES", "COD_AUTO_CONFIRM"),
+    "Payments": ("PAYMENT_RECONCILE_AFTER_MINUTES", "AUTO_REFUND_OVERPAYMENTS"),
+}
+
+# --- Payment providers ----------------------------------------------------------------------
+# A provider is offered at checkout when it is enabled here. Real providers switch on when
+# their credentials are set; the Sandbox (a built-in fake gateway) is on for development only.
+PAYMENT_PROVIDERS = {
+    "fondy": {
+        # The same protocol serves Fondy, hutko and Flitt: set the base URL of yours.
+        "enabled": bool(env("FONDY_MERCHANT_ID", default="")),
+        "merchant_id": env("FONDY_MERCHANT_ID", default=""),
+        "secret": env("FONDY_SECRET", default=""),
+        "base_url": env("FONDY_BASE_URL", default="https://pay.fondy.eu/api"),
+    },
+    "wayforpay": {
+        "enabled": bool(env("WAYFORPAY_MERCHANT_ACCOUNT", default="")),
+        "merchant_id": env("WAYFORPAY_MERCHANT_ACCOUNT", default=""),
+        "secret": env("WAYFORPAY_SECRET", default=""),
+        "merchant_domain": env("WAYFORPAY_MERCHANT_DOMAIN", default="localhost"),
+        "base_url": env("WAYFORPAY_BASE_URL", default="https://api.wayforpay.com"),
+    },
+    "liqpay": {
+        "enabled": bool(env("LIQPAY_PUBLIC_KEY", default="")),
+        "public_key": env("LIQPAY_PUBLIC_KEY", default=""),
+        "merchant_id": env("LIQPAY_PUBLIC_KEY", default=""),
+        "secret": env("LIQPAY_PRIVATE_KEY", default=""),
+        "base_url": env("LIQPAY_BASE_URL", default="https://www.liqpay.ua"),
+    },
+    "sandbox": {
+        "enabled": env.bool("PAYMENTS_SANDBOX", default=DEBUG),
+        "merchant_id": "kramar-sandbox",
+        "secret": env("PAYMENTS_SANDBOX_SECRET", default=SECRET_KEY),
+        "base_url": "",
+    },
 }
 
 # --- Shop ------------------------------------------------------------------------------------

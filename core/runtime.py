@@ -9,3 +9,11 @@ def order_payment_timeout_minutes() -> int:
 
 def cod_auto_confirm() -> bool:
     return bool(config.COD_AUTO_CONFIRM)
+
+
+def payment_reconcile_after_minutes() -> int:
+    return int(config.PAYMENT_RECONCILE_AFTER_MINUTES)
+
+
+def auto_refund_overpayments() -> bool:
+    return bool(config.AUTO_REFUND_OVERPAYMENTS)

@@ -27,6 +27,7 @@ from orders.exceptions import InvalidCheckout, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
+from payments.selectors import payment_choices
 
 # --- documentation of the headers ------------------------------------------------------------
 
@@ -232,7 +233,10 @@ class OrderPlaceApi(APIView):
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
         payment_method = serializers.ChoiceField(
             choices=Order.PaymentMethod.choices,
-            help_text="How the part not paid with store credit is paid; `online` is not available yet.",
+            help_text=(
+                "How the part not paid with store credit is paid. `online`: then start a payment with "
+                "POST /api/v1/orders/{number}/payments/."
+            ),
         )
         store_credit = serializers.IntegerField(
             required=False,
@@ -287,10 +291,9 @@ class OrderPlaceApi(APIView):
         serializer = OrderPlaceApi.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["payment_method"] == Order.PaymentMethod.ONLINE:
-            # The service knows online orders, but nothing can take their payment until the
-            # payments app lands; an order nobody can pay would only hold stock for an hour.
-            message = 'Online payment is not available yet; use payment_method "cod" (cash on delivery).'
+        if data["payment_method"] == Order.PaymentMethod.ONLINE and not payment_choices():
+            # An order nobody can pay would only hold stock until it expires.
+            message = 'Online payment is not available here; use payment_method "cod" (cash on delivery).'
             raise ValidationError(
                 message, code="payment_method_unavailable", extra={"errors": {"payment_method": [message]}}
             )

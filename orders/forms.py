@@ -112,9 +112,17 @@ class CheckoutForm(forms.Form):
     use_store_credit = forms.BooleanField(label="Pay with my store credit", required=False)
     checkout_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, store_credit: int = 0, **kwargs):
-        """`store_credit`: what the shopper's store credit can pay of this cart (0 hides the choice)."""
+    def __init__(self, *args, store_credit: int = 0, online: bool = False, **kwargs):
+        """`store_credit`: what the shopper's store credit can pay of this cart (0 hides the choice).
+
+        `online`: offer online card payment (a payment provider is switched on).
+        """
         super().__init__(*args, **kwargs)
+        if online:
+            self.fields["payment_method"].choices = [
+                (Order.PaymentMethod.ONLINE.value, "Pay online now (card, Apple Pay, Google Pay)"),
+                *self.fields["payment_method"].choices,
+            ]
         self.store_credit = store_credit
         if store_credit:
             self.fields["use_store_credit"].label = f"Pay {format_money(store_credit)} with my store credit"

@@ -181,6 +181,20 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
+    @transition(field=status, source=Status.PLACED, target=Status.CONFIRMED, conditions=[can_expire])
+    def pay(self, *, by=None, description=None):
+        """An online order's payment was captured (payments calls this, never staff)."""
+        self.confirmed_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
+    @transition(field=status, source=Status.EXPIRED, target=Status.CONFIRMED, conditions=[can_expire])
+    def revive(self, *, by=None, description=None):
+        """A payment arrived after the order expired, and its stock could be reserved again."""
+        self.confirmed_at = timezone.now()
+
+    @fsm_log_by
+    @fsm_log_description
     @transition(field=status, source=Status.CONFIRMED, target=Status.SHIPPED, permission="orders.ship_order")
     def ship(self, *, by=None, description=None):
         self.shipped_at = timezone.now()
@@ -229,6 +243,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
 # Transitions by the names staff and clients use ("return" is a keyword in Python).
 TRANSITIONS = {
     "confirm": "confirm",
+    "pay": "pay",
+    "revive": "revive",
     "ship": "ship",
     "deliver": "deliver",
     "complete": "complete",

@@ -18,6 +18,7 @@ from orders.exceptions import CheckoutTokenConflict, OrderNotFound
 from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Source
 from orders.services import MAX_QUANTITY, place_order
+from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 
 
 def _redirect_see_other(to, *args, **kwargs):
@@ -131,7 +132,7 @@ def _render_checkout(request, *, contents: CartContents, form: CheckoutForm, sta
 def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
     data = request.POST.copy()
     data["checkout_token"] = cart.checkout_token()
-    return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()))
+    return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()), online=bool(payment_choices()))
 
 
 @never_cache
@@ -149,6 +150,7 @@ def checkout(request):
     form = CheckoutForm(
         initial={**_initial_contact(request.user), "checkout_token": cart.checkout_token()},
         store_credit=_store_credit_for(request, contents),
+        online=bool(payment_choices()),
     )
     return _render_checkout(request, contents=contents, form=form)
 
@@ -177,7 +179,7 @@ def _checkout_submit(request, cart: Cart):
         messages.info(request, "Your cart is empty: add something before checking out.")
         return _redirect_see_other("orders:cart")
 
-    form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents))
+    form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=bool(payment_choices()))
     if not form.is_valid():
         return _render_checkout(request, contents=contents, form=form, status=400)
 
@@ -231,10 +233,14 @@ def order_detail(request, token: str):
         order = selectors.get_order_by_public_token(token=token)
     except OrderNotFound:
         raise Http404("No such order.")
+    payments = list(payments_for_order(order=order))
     context = {
         "order": order,
         "lines": list(order.lines.all()),
         "history": selectors.order_history(order=order),
+        "payment_status": order_payment_status(order=order, payments=payments),
+        "can_pay": can_pay_online(order=order),
+        "providers": payment_choices(),
     }
     response = render(request, "orders/order_detail.html", context)
     response["X-Robots-Tag"] = "noindex, nofollow"

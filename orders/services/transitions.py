@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from catalog.services import fulfil_reservation, release_reservation
+from catalog.services import fulfil_reservation, release_reservation, reserve_stock
 from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
@@ -20,6 +20,8 @@ from orders.tasks import send_order_email_task
 EDITABLE_FIELDS = ("full_name", "phone", "email", "delivery_city", "delivery_branch", "comment")
 TIMESTAMP_FIELD = {
     "confirm": "confirmed_at",
+    "pay": "confirmed_at",
+    "revive": "confirmed_at",
     "ship": "shipped_at",
     "deliver": "delivered_at",
     "complete": "completed_at",
@@ -80,6 +82,24 @@ def confirm_order(*, order_id: int, by, reason: str = "", source: str, expected_
     _check_version(order, expected_version)
     confirm_locked_order(order, by=by, reason=reason, source=source)
     return order
+
+
+def confirm_paid_order(*, order: Order, reason: str, source: str) -> None:
+    """Confirm an online order whose payment was captured; the caller holds the order's lock."""
+    apply_transition(order, "pay", by=None, reason=reason, source=source)
+    settle_store_credit(order=order)
+    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+
+
+def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
+    """Bring back an expired online order whose payment arrived late, if its stock is still there.
+
+    Raises catalog's OutOfStock (and changes nothing) when it is not; the caller then treats
+    the money as an overpayment. The caller holds the order's lock.
+    """
+    reserve_stock(reference=order.stock_reference, quantities=dict(order.lines.values_list("product_id", "quantity")))
+    apply_transition(order, "revive", by=None, reason=reason, source=source)
+    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
 
 
 @transaction.atomic

@@ -272,6 +272,15 @@ def test_an_invalid_item_is_400_and_places_nothing(item, errors):
     assert_nothing_placed(product)
 
 
+def test_an_online_order_waits_for_its_payment():
+    product = ProductFactory(stock=5)
+    body = order_body({"product_id": product.pk, "quantity": 1}, payment_method="online")
+    response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["payment_status"]) == ("placed", "unpaid")
+    assert response.json()["expires_at"] is not None
+
+
 def test_a_wrong_phone_is_refused_by_checkout_with_its_field_named():
     product = ProductFactory(stock=5)
     body = order_body({"product_id": product.pk, "quantity": 1}, phone="12345")
@@ -285,11 +294,12 @@ def test_a_wrong_phone_is_refused_by_checkout_with_its_field_named():
     assert_nothing_placed(product)
 
 
-def test_online_payment_is_refused_until_payments_exist():
+def test_online_payment_is_refused_when_no_provider_is_switched_on(settings):
+    settings.PAYMENT_PROVIDERS = {code: {**conf, "enabled": False} for code, conf in settings.PAYMENT_PROVIDERS.items()}
     product = ProductFactory(stock=5)
     body = order_body({"product_id": product.pk, "quantity": 1}, payment_method="online")
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
-    message = 'Online payment is not available yet; use payment_method "cod" (cash on delivery).'
+    message = 'Online payment is not available here; use payment_method "cod" (cash on delivery).'
     assert response.status_code == 400
     assert response.json() == {
         "detail": message,

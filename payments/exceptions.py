@@ -1,0 +1,25 @@
+from core.exceptions import Conflict, NotFound, ValidationError
+
+
+class PaymentNotPossible(Conflict):
+    code = "payment_not_possible"
+
+
+class PaymentNotFound(NotFound):
+    code = "payment_not_found"
+    default_message = "Payment not found."
+
+
+class RefundNotPossible(Conflict):
+    code = "refund_not_possible"
+
+
+class InvalidRefund(ValidationError):
+    code = "invalid_refund"
+
+
+class ProviderUnavailable(Conflict):
+    """The provider could not be reached; nothing was charged. Retry later."""
+
+    code = "provider_unavailable"
+    status_code = 503

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from payments import views
+
+app_name = "payments"
+urlpatterns = [
+    path("payments/callback/<slug:provider>/", views.callback, name="callback"),
+    path("payments/return/<uuid:reference>/", views.payment_return, name="return"),
+    path("payments/sandbox/<str:token>/", views.sandbox_gateway, name="sandbox_gateway"),
+    path("orders/<str:token>/pay/", views.pay_order, name="pay_order"),
+    path("account/store-credit/top-up/", views.top_up, name="top_up"),
+]
