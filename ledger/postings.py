@@ -4,9 +4,11 @@ Each takes the idempotency key from its caller: a provider's event or refund id,
 shipment id. Amounts are kopiyky, positive.
 """
 
+from django.db import transaction
+
 from core.money import DEFAULT_CURRENCY
 from ledger.exceptions import InvalidEntry
-from ledger.services import Leg, Posted, ensure_wallet, post_entry
+from ledger.services import Leg, Posted, ensure_wallet, notify_wallet_change, post_entry
 
 
 def _positive(amount: int, what: str) -> None:
@@ -109,17 +111,33 @@ def record_cod_remittance(
 
 
 def record_wallet_top_up(
-    *, provider: str, user_id: int, amount: int, payment_id, idempotency_key: str, currency: str = DEFAULT_CURRENCY
+    *,
+    provider: str,
+    user_id: int,
+    amount: int,
+    payment_id,
+    idempotency_key: str,
+    fee: int = 0,
+    currency: str = DEFAULT_CURRENCY,
 ) -> Posted:
-    """A customer paid online to top up their store credit."""
-
+    """A customer paid online to top up their store credit (the shop bears the fee); they get an e-mail."""
     _positive(amount, "amount")
+    if not isinstance(fee, int) or not 0 <= fee < amount:
+        raise InvalidEntry("The fee must be between 0 and the amount.")
     wallet = ensure_wallet(user_id=user_id, currency=currency)
-    return post_entry(
-        idempotency_key=idempotency_key,
-        kind="wallet_top_up",
-        legs=[Leg(f"psp:{provider}", amount, currency), Leg(wallet.code, -amount, currency)],
-        memo=f"Store credit top-up by {provider} payment {payment_id}",
-        reference_type="payment",
-        reference_id=payment_id,
-    )
+    with transaction.atomic():
+        posted = post_entry(
+            idempotency_key=idempotency_key,
+            kind="wallet_top_up",
+            legs=[
+                Leg(f"psp:{provider}", amount - fee, currency),
+                *([Leg("psp_fees", fee, currency)] if fee else []),
+                Leg(wallet.code, -amount, currency),
+            ],
+            memo=f"Store credit top-up by {provider} payment {payment_id}",
+            reference_type="payment",
+            reference_id=payment_id,
+        )
+        if posted.created:
+            notify_wallet_change(wallet)
+    return posted

@@ -1,6 +1,29 @@
 from django.apps import AppConfig
 
+# Ledger money at each provider must equal what payments say was captured, less fees and
+# refunds (DESIGN.md: the integrity check compares ledger totals with payments per provider).
+PROVIDER_TOTALS_CHECK = (
+    "provider_totals",
+    "the ledger's money at each provider equals captured minus fees minus refunded payments",
+    """
+    SELECT coalesce(p.provider, l.provider) AS provider, coalesce(l.balance, 0) AS ledger,
+           coalesce(p.expected, 0) AS from_payments
+      FROM (SELECT provider, sum(captured_amount - fee - refunded_amount) AS expected
+              FROM payments_payment GROUP BY provider) p
+      FULL OUTER JOIN (SELECT substr(code, 5) AS provider, sum(balance) AS balance
+                         FROM ledger_account WHERE code LIKE 'psp:%' GROUP BY code) l
+        ON l.provider = p.provider
+     WHERE coalesce(l.balance, 0) <> coalesce(p.expected, 0)
+    """,
+)
+
 
 class PaymentsConfig(AppConfig):
     name = "payments"
     verbose_name = "Payments"
+
+    def ready(self):
+        from ledger.integrity import EXTRA_CHECKS
+
+        if PROVIDER_TOTALS_CHECK not in EXTRA_CHECKS:
+            EXTRA_CHECKS.append(PROVIDER_TOTALS_CHECK)

@@ -359,6 +359,7 @@ def _on_captured(payment, order, update) -> str:
             provider=payment.provider,
             user_id=payment.customer_id,
             amount=payment.captured_amount,
+            fee=min(payment.fee, payment.captured_amount - 1),
             payment_id=payment.reference,
             idempotency_key=f"payment:{payment.reference}:capture",
             currency=payment.currency,
@@ -408,6 +409,7 @@ def _settle_overpayment(payment: Payment) -> str:
         payment.needs_review = True
         payment.review_reason = "Overpayment: refund it, or use it for the order, by hand."
         return "left to staff (AUTO_REFUND_OVERPAYMENTS is off)"
+    payment.save()  # the capture first: the refund is checked against it
     refund = _create_refund(
         payment=payment,
         amount=payment.captured_amount,

@@ -26,3 +26,10 @@ def funded_wallet():
         return user, ensure_wallet(user_id=user.pk)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _ledger_checks_only(monkeypatch):
+    """These tests post captures and refunds without Payment rows, so leave out the checks
+    other apps add (payments compares provider totals); payments' tests run those."""
+    monkeypatch.setattr("ledger.integrity.EXTRA_CHECKS", [])

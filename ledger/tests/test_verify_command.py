@@ -10,7 +10,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.utils import timezone
 
-from ledger.integrity import CHECKS, EXTRA_CHECKS
+from ledger import integrity
+from ledger.integrity import CHECKS
 from ledger.models import Account, Hold
 from ledger.postings import record_capture
 from ledger.services import create_hold
@@ -30,7 +31,7 @@ def corrupt_bank_balance():
 
 
 def ok_lines() -> list[str]:
-    return [f"  [ok] {description}" for _, description, _ in [*CHECKS, *EXTRA_CHECKS]]
+    return [f"  [ok] {description}" for _, description, _ in [*CHECKS, *integrity.EXTRA_CHECKS]]
 
 
 def test_clean_books_pass_and_the_report_says_what_was_checked():
@@ -42,7 +43,7 @@ def test_clean_books_pass_and_the_report_says_what_was_checked():
     call_command("ledger_verify", stdout=out)
 
     # then every check is listed as ok and the run succeeds
-    checks = len(CHECKS) + len(EXTRA_CHECKS)
+    checks = len(CHECKS) + len(integrity.EXTRA_CHECKS)
     assert out.getvalue().splitlines() == [
         f"1 entries, 3 postings, {CHART_ACCOUNTS} accounts: all {checks} checks passed",
         *ok_lines(),
