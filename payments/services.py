@@ -51,6 +51,8 @@ def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
             )
         if Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False).exists():
             raise PaymentNotPossible(f"Order {order.number} is already paid.")
+        if order.expires_at and order.expires_at <= timezone.now():
+            raise PaymentNotPossible(f"Order {order.number} was not paid in time; place it again.")
         # At most one open attempt: a new one supersedes the old (a late success of the old
         # one is still taken, and refunded as an overpayment if both succeed).
         for old in Payment.objects.select_for_update().filter(order=order, status__in=Payment.OPEN):

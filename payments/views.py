@@ -75,6 +75,7 @@ def pay_order(request, token):
     return _send_to_provider(request, payment)
 
 
+@csrf_exempt  # Fondy and WayForPay send the browser back with a POST; this view changes nothing
 @never_cache
 def payment_return(request, reference):
     """Where the shopper's browser comes back. It never marks anything paid by itself."""
