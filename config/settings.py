@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.refund_money_of_closed_orders_task",
         "schedule": timedelta(minutes=5),
     },
+    "recognize-delivered-revenue": {
+        "task": "payments.tasks.recognize_revenue_of_delivered_orders_task",
+        "schedule": timedelta(minutes=5),
+    },
     "expire-ledger-holds": {
         "task": "ledger.tasks.expire_holds_task",
         "schedule": timedelta(minutes=1),

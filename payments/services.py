@@ -654,3 +654,47 @@ def get_payment(*, reference: str) -> Payment:
         return Payment.objects.select_related("order").get(reference=reference)
     except (Payment.DoesNotExist, ValueError):
         raise PaymentNotFound() from None
+
+
+def recognize_revenue_of_delivered_orders(*, limit: int = 200) -> int:
+    """Turn the prepayment of delivered online orders into sales (Beat sweep, idempotent).
+
+    Orders books store credit and COD cash itself on delivery; the online part is ours to
+    book because only payments knows what was captured.
+    """
+    from django.db.models import CharField, Exists, OuterRef, Value
+    from django.db.models.functions import Cast, Concat
+
+    from ledger.models import JournalEntry
+    from ledger.postings import record_delivery_revenue
+
+    booked = JournalEntry.objects.filter(
+        idempotency_key=Concat(
+            Value("order:"), Cast(OuterRef("pk"), CharField()), Value(":delivered:online"), output_field=CharField()
+        )
+    )
+    orders = (
+        Order.objects.filter(
+            status__in=[Order.Status.DELIVERED, Order.Status.COMPLETED],
+            payment_method=Order.PaymentMethod.ONLINE,
+            payments__status__in=Payment.PAID,
+            payments__is_overpayment=False,
+        )
+        .exclude(Exists(booked))
+        .distinct()[:limit]
+    )
+    done = 0
+    for order in orders:
+        paid = sum(
+            p.captured_amount - p.refunded_amount
+            for p in Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False)
+        )
+        if paid > 0:
+            record_delivery_revenue(
+                order_id=order.number,
+                amount=paid,
+                idempotency_key=f"order:{order.pk}:delivered:online",
+                currency=order.currency,
+            )
+            done += 1
+    return done

@@ -28,3 +28,10 @@ def deliver_sandbox_callback_task(*, callback_url: str, body: str, signature: st
     from payments.providers.sandbox import deliver_callback
 
     deliver_callback(callback_url=callback_url, body=body, signature=signature)
+
+
+@shared_task
+def recognize_revenue_of_delivered_orders_task():
+    from payments.services import recognize_revenue_of_delivered_orders
+
+    return recognize_revenue_of_delivered_orders()

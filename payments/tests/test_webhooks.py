@@ -269,3 +269,29 @@ def test_a_failed_event_is_kept_and_can_be_reprocessed(sandbox, monkeypatch):
     payment.refresh_from_db()
     event.refresh_from_db()
     assert (payment.status, event.result, event.attempts) == ("captured", "processed", 2)
+
+
+def test_delivered_online_order_becomes_a_sale(sandbox):
+    from orders.models import Source
+    from orders.services import deliver_order, ship_order
+    from payments.services import recognize_revenue_of_delivered_orders
+
+    order = online_order(price=20000)
+    deliver(sandbox, start(order))
+    ship_order(order_id=order.pk, by=None, source=Source.ADMIN)
+    deliver_order(order_id=order.pk, by=None, source=Source.ADMIN)
+
+    assert recognize_revenue_of_delivered_orders() == 1
+    assert recognize_revenue_of_delivered_orders() == 0  # booked once
+    assert (money_at("customer_prepayments"), money_at("sales")) == (0, 20000)
+    assert verify_ledger().ok
+
+
+def test_an_order_past_its_payment_deadline_cannot_be_paid(sandbox):
+    from payments.exceptions import PaymentNotPossible
+
+    order = online_order()
+    Order.objects.filter(pk=order.pk).update(expires_at="2000-01-01T00:00:00Z")
+    with pytest.raises(PaymentNotPossible, match="not paid in time"):
+        start(order)
+    assert not Payment.objects.exists()
