@@ -294,6 +294,13 @@ PAYMENT_PROVIDERS = {
     },
 }
 
+# --- Shipping (Nova Poshta) -----------------------------------------------------------------
+# Without an API key a built-in sandbox carrier creates labels and moves parcels along, so a
+# local run shows the whole flow. Sender details are runtime settings (Constance).
+NOVA_POSHTA_API_KEY = env("NOVA_POSHTA_API_KEY", default="")
+NOVA_POSHTA_API_URL = env("NOVA_POSHTA_API_URL", default="https://api.novaposhta.ua/v2.0/json/")
+TRACKING_URL_TEMPLATE = "https://novaposhta.ua/tracking/?cargo_number={number}"
+
 # --- Shop ------------------------------------------------------------------------------------
 SHOP_NAME = env("SHOP_NAME", default="kramar")
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", default="KR")

@@ -23,7 +23,7 @@ from catalog.selectors import get_active_product_ids_by_sku
 from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import MAX_KEY_LENGTH, idempotent
-from orders.exceptions import InvalidCheckout, StaleOrder
+from orders.exceptions import InvalidCheckout, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
@@ -425,6 +425,9 @@ class OrderCancelApi(APIView):
         order = get_order_for_customer(customer=request.user, number=number)
         serializer = OrderCancelApi.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
+        if order.status == Order.Status.SHIPPED:
+            # Staff may still stop a parcel before hand-over; a customer refuses it at the branch.
+            raise OrderStateError(order, "cancel")
         cancel_order(
             order_id=order.pk,
             by=request.user,

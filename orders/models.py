@@ -58,6 +58,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     email = models.EmailField("e-mail")
     delivery_city = models.CharField(max_length=120)
     delivery_branch = models.CharField(max_length=255, help_text="Nova Poshta branch or parcel locker.")
+    delivery_city_ref = models.CharField(max_length=36, blank=True, help_text="Nova Poshta city Ref.")
+    delivery_warehouse_ref = models.CharField(
+        max_length=36, blank=True, help_text="Nova Poshta branch or parcel locker Ref."
+    )
+    tracking_number = models.CharField(max_length=40, blank=True, help_text="The carrier's waybill (TTN).")
     comment = models.TextField(blank=True)
     payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
     currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, editable=False)
@@ -130,6 +135,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @property
     def is_cod(self) -> bool:
         return self.payment_method == self.PaymentMethod.COD
+
+    @property
+    def tracking_url(self) -> str:
+        if not self.tracking_number:
+            return ""
+        return settings.TRACKING_URL_TEMPLATE.format(number=self.tracking_number)
 
     @property
     def amount_due(self) -> int:
@@ -215,7 +226,9 @@ class Order(ConcurrentTransitionMixin, models.Model):
     @fsm_log_description
     @transition(
         field=status,
-        source=[Status.PLACED, Status.CONFIRMED],
+        # From shipped too: a waybill exists but the parcel may not be handed over yet;
+        # shipping deletes the waybill (or flags it for a person if the carrier has it).
+        source=[Status.PLACED, Status.CONFIRMED, Status.SHIPPED],
         target=Status.CANCELLED,
         permission="orders.cancel_order",
     )

@@ -73,6 +73,8 @@ def place_order(
     source: str,
     comment: str = "",
     store_credit: int = 0,
+    delivery_city_ref: str = "",
+    delivery_warehouse_ref: str = "",
 ) -> tuple[Order, bool]:
     """Place an order and reserve its stock, all or nothing; return (order, created).
 
@@ -82,7 +84,8 @@ def place_order(
     on hold on the customer's wallet; the rest is paid by `payment_method`. An order paid in
     full with store credit is confirmed at once; a COD order waits for staff unless the
     COD_AUTO_CONFIRM runtime setting says otherwise; an online order expires unpaid after
-    ORDER_PAYMENT_TIMEOUT_MINUTES.
+    ORDER_PAYMENT_TIMEOUT_MINUTES. `delivery_*_ref` are the Nova Poshta Refs of the city and
+    branch the shopper picked (the caller checks them against the directory).
     """
     checkout_token = (checkout_token or "").strip()
     if not checkout_token or len(checkout_token) > 64:
@@ -133,6 +136,8 @@ def place_order(
                     store_credit=store_credit,
                     placed_via=source,
                     comment=(comment or "").strip(),
+                    delivery_city_ref=(delivery_city_ref or "")[:36],
+                    delivery_warehouse_ref=(delivery_warehouse_ref or "")[:36],
                     expires_at=now + timedelta(minutes=runtime.order_payment_timeout_minutes())
                     if method == PM.ONLINE
                     else None,

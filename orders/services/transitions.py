@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from catalog.services import fulfil_reservation, release_reservation, reserve_stock
+from catalog.services import fulfil_reservation, release_reservation, reserve_stock, restock
 from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
@@ -112,19 +112,33 @@ def cancel_order(*, order_id: int, by, reason: str, source: str, expected_versio
         raise InvalidCheckout("Say why the order is cancelled.", code="reason_required")
     order = lock_order(order_id)
     _check_version(order, expected_version)
+    was_shipped = order.status == Order.Status.SHIPPED
     apply_transition(order, "cancel", by=by, reason=reason, source=source)
     release_reservation(reference=order.stock_reference)
+    if was_shipped:  # its units had left the shelf with the waybill: they are back
+        restock(reference=order.stock_reference)
     release_store_credit(order=order, by=actor(by))
     send_order_email_task.delay_on_commit(order_id=order.pk, kind="cancelled")
     return order
 
 
 @transaction.atomic
-def ship_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
-    """Mark a confirmed order shipped; its reserved units leave the warehouse."""
+def ship_order(
+    *,
+    order_id: int,
+    by,
+    reason: str = "",
+    source: str,
+    expected_version: int | None = None,
+    tracking_number: str = "",
+) -> Order:
+    """Mark a confirmed order shipped (its waybill exists); its reserved units leave the warehouse."""
     order = lock_order(order_id)
     _check_version(order, expected_version)
     apply_transition(order, "ship", by=by, reason=reason, source=source)
+    if tracking_number:
+        order.tracking_number = tracking_number[:40]
+        order.save(update_fields=["tracking_number"])
     fulfil_reservation(reference=order.stock_reference)
     send_order_email_task.delay_on_commit(order_id=order.pk, kind="shipped")
     return order

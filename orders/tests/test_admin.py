@@ -165,7 +165,7 @@ def _order_in(status):
     [
         ("Support", "placed", ["confirm", "cancel"]),
         ("Support", "confirmed", ["cancel"]),
-        ("Support", "shipped", []),
+        ("Support", "shipped", ["cancel"]),
         ("Warehouse", "placed", []),
         ("Warehouse", "confirmed", ["ship"]),
         ("Warehouse", "shipped", ["deliver", "return"]),
@@ -175,7 +175,7 @@ def _order_in(status):
         ("Finance", "shipped", []),
         ("Manager", "placed", ["confirm", "cancel"]),
         ("Manager", "confirmed", ["cancel", "ship"]),
-        ("Manager", "shipped", ["deliver", "return"]),
+        ("Manager", "shipped", ["cancel", "deliver", "return"]),
         ("Manager", "delivered", ["complete", "return"]),
         ("Manager", "cancelled", []),
     ],

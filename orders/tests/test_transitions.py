@@ -30,6 +30,7 @@ ALLOWED = {
     (S.PLACED, "cancel"): S.CANCELLED,
     (S.CONFIRMED, "ship"): S.SHIPPED,
     (S.CONFIRMED, "cancel"): S.CANCELLED,
+    (S.SHIPPED, "cancel"): S.CANCELLED,
     (S.SHIPPED, "deliver"): S.DELIVERED,
     (S.SHIPPED, "return"): S.RETURNED,
     (S.DELIVERED, "complete"): S.COMPLETED,
@@ -165,6 +166,11 @@ def test_stock_follows_the_lifecycle():
 
     stock.refresh_from_db()
     assert (stock.on_hand, stock.reserved) == (3, 0)
+
+    # a shipped order cancelled before hand-over puts its units back on the shelf
+    drive(shipped, ["cancel"])
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.reserved) == (5, 0)
 
 
 @pytest.mark.django_db
