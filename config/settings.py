@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "orders",
     "ledger",
     "payments",
+    "shipping",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,26 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.recognize_revenue_of_delivered_orders_task",
         "schedule": timedelta(minutes=5),
     },
+    "plan-shipments": {
+        "task": "shipping.tasks.plan_shipments_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "create-labels": {
+        "task": "shipping.tasks.create_labels_task",
+        "schedule": timedelta(seconds=30),
+    },
+    "track-parcels": {
+        "task": "shipping.tasks.track_shipments_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "cancel-waybills-of-cancelled-orders": {
+        "task": "shipping.tasks.cancel_waybills_of_cancelled_orders_task",
+        "schedule": timedelta(minutes=1),
+    },
+    "sync-novaposhta-directory": {
+        "task": "shipping.tasks.sync_directory_task",
+        "schedule": crontab(hour=4, minute=10),
+    },
     "expire-ledger-holds": {
         "task": "ledger.tasks.expire_holds_task",
         "schedule": timedelta(minutes=1),
@@ -256,9 +277,29 @@ CONSTANCE_CONFIG["AUTO_REFUND_OVERPAYMENTS"] = (
     "Refund a second payment for a paid order (or for one whose goods are gone) automatically; off: leave it to staff.",
     bool,
 )
+CONSTANCE_CONFIG.update(
+    {
+        "NP_SENDER_COUNTERPARTY_REF": ("", "Nova Poshta: the shop's sender counterparty Ref.", str),
+        "NP_SENDER_CONTACT_REF": ("", "Nova Poshta: the sender's contact person Ref.", str),
+        "NP_SENDER_PHONE": ("380000000000", "Nova Poshta: the sender's phone, 380XXXXXXXXX.", str),
+        "NP_SENDER_CITY_REF": ("", "Nova Poshta: the city Ref parcels are sent from.", str),
+        "NP_SENDER_WAREHOUSE_REF": ("", "Nova Poshta: the branch Ref parcels are handed over at.", str),
+        "NP_PARCEL_DESCRIPTION": ("Товари для дому", "What the parcel holds, as printed on the waybill.", str),
+        "NP_DEFAULT_WEIGHT_GRAMS": (1000, "Parcel weight when the products' weights add up to less.", int),
+    }
+)
 CONSTANCE_CONFIG_FIELDSETS = {
     "Orders": ("ORDER_PAYMENT_TIMEOUT_MINUTES", "COD_AUTO_CONFIRM"),
     "Payments": ("PAYMENT_RECONCILE_AFTER_MINUTES", "AUTO_REFUND_OVERPAYMENTS"),
+    "Nova Poshta sender": (
+        "NP_SENDER_COUNTERPARTY_REF",
+        "NP_SENDER_CONTACT_REF",
+        "NP_SENDER_PHONE",
+        "NP_SENDER_CITY_REF",
+        "NP_SENDER_WAREHOUSE_REF",
+        "NP_PARCEL_DESCRIPTION",
+        "NP_DEFAULT_WEIGHT_GRAMS",
+    ),
 }
 
 # --- Payment providers ----------------------------------------------------------------------

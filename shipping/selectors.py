@@ -1,0 +1,42 @@
+"""Reads of the directory and shipments."""
+
+from django.db.models import QuerySet
+
+from shipping.exceptions import InvalidDelivery
+from shipping.models import City, Shipment, Warehouse
+
+
+def search_cities(*, query: str, limit: int = 20) -> QuerySet[City]:
+    query = (query or "").strip()
+    if len(query) < 2:
+        return City.objects.none()
+    return City.objects.filter(name__istartswith=query).order_by("name")[:limit]
+
+
+def search_warehouses(*, city_ref: str, query: str = "", limit: int = 50) -> QuerySet[Warehouse]:
+    qs = Warehouse.objects.filter(city_id=city_ref, is_active=True)
+    query = (query or "").strip()
+    if query:
+        qs = qs.filter(name__icontains=query) if not query.isdigit() else qs.filter(number=query)
+    return qs.order_by("kind", "number")[:limit]
+
+
+def resolve_delivery(*, city_ref: str, warehouse_ref: str) -> tuple[City, Warehouse]:
+    """The city and branch a shopper picked, or InvalidDelivery saying what is wrong."""
+    city = City.objects.filter(ref=city_ref).first()
+    if city is None:
+        raise InvalidDelivery(
+            "Choose your city from the Nova Poshta list.",
+            extra={"errors": {"delivery_city": "Choose your city from the Nova Poshta list."}},
+        )
+    warehouse = Warehouse.objects.filter(ref=warehouse_ref, city=city, is_active=True).first()
+    if warehouse is None:
+        raise InvalidDelivery(
+            f"Choose a Nova Poshta branch or parcel locker in {city.name}.",
+            extra={"errors": {"delivery_branch": f"Choose a Nova Poshta branch or parcel locker in {city.name}."}},
+        )
+    return city, warehouse
+
+
+def shipment_for_order(*, order) -> Shipment | None:
+    return order.shipments.exclude(status=Shipment.Status.CANCELLED).first()
