@@ -40,3 +40,4 @@ test: $(STAMP) services lint
 
 bench: $(STAMP) services
 	$(PY) bench/checkout.py
+	$(PY) bench/webhooks.py
