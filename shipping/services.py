@@ -102,10 +102,11 @@ def plan_shipments(*, limit: int = 200) -> int:
                 cod_amount=order.amount_due if order.is_cod else 0,
                 next_attempt_at=timezone.now(),
             )
+            shipment.save()
             if not (shipment.city_ref and shipment.warehouse_ref):
                 shipment.flag()
                 shipment.last_error = "No Nova Poshta city or branch was chosen: fix the delivery data, then retry."
-            shipment.save()
+                shipment.save()
             planned += 1
     return planned
 

@@ -1,0 +1,120 @@
+"""Waybills created by Beat exactly once, against a local fake Nova Poshta."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from orders.models import Order
+from shipping.models import Shipment
+from shipping.services import create_labels, plan_shipments
+from shipping.tests.conftest import confirmed_order
+
+pytestmark = pytest.mark.django_db
+LATER = timedelta(minutes=3)
+
+
+def live_documents(fake):
+    return [d for d in fake.documents.values() if int(d.get("StateId", 1)) != 2]
+
+
+def test_labels_for_many_orders(fake_np, np_carrier, mailoutbox, django_capture_on_commit_callbacks):
+    # given five confirmed orders
+    orders = [confirmed_order() for _ in range(5)]
+
+    # when Beat plans shipments and creates labels
+    with django_capture_on_commit_callbacks(execute=True):
+        assert plan_shipments() == 5
+        assert create_labels() == 5
+
+    # then each order has exactly one waybill, is shipped and the shopper has the TTN
+    assert len(live_documents(fake_np)) == 5
+    for order in orders:
+        order.refresh_from_db()
+        shipment = order.shipments.get()
+        assert (shipment.status, order.status) == ("label_created", "shipped")
+        assert order.tracking_number == shipment.tracking_number != ""
+        document = fake_np.documents[shipment.waybill_ref]
+        assert document["InfoRegClientBarcodes"] == order.number
+    shipped_mails = [m for m in mailoutbox if "on its way" in m.subject]
+    assert len(shipped_mails) == 5
+    assert orders[0].tracking_number in next(m.body for m in shipped_mails if orders[0].number in m.subject)
+
+
+def test_a_crash_between_the_answer_and_our_commit_leaves_one_waybill(fake_np, np_carrier):
+    order = confirmed_order()
+    plan_shipments()
+    fake_np.fail_next("crash_after_save")
+
+    # the carrier made the waybill but we never heard back: the shipment stays `creating`
+    assert create_labels() == 0
+    shipment = order.shipments.get()
+    assert shipment.status == "creating"
+    assert len(live_documents(fake_np)) == 1
+
+    # the next run finds it by the order number instead of creating a second one
+    create_labels(now=timezone.now() + LATER)
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert (shipment.status, order.status) == ("label_created", "shipped")
+    assert len(live_documents(fake_np)) == 1
+    assert shipment.tracking_number == next(iter(live_documents(fake_np)))["IntDocNumber"]
+
+
+@pytest.mark.parametrize("failure", [429, 500, 502, "timeout", "not_json"])
+def test_transient_errors_back_off_and_recover(fake_np, np_carrier, failure):
+    order = confirmed_order()
+    plan_shipments()
+    fake_np.fail_next(failure)
+
+    create_labels()
+    shipment = order.shipments.get()
+    assert shipment.status == "creating"
+    assert shipment.last_error != ""
+
+    # reconciliation finds nothing, releases it with a back-off, and a later run creates it
+    create_labels(now=timezone.now() + LATER)
+    shipment.refresh_from_db()
+    assert shipment.status == "pending"
+    assert shipment.next_attempt_at > timezone.now() + LATER - timedelta(seconds=5)
+    create_labels(now=timezone.now() + timedelta(hours=2))
+    shipment.refresh_from_db()
+    assert shipment.status == "label_created"
+    assert len(live_documents(fake_np)) == 1
+
+
+def test_permanent_errors_need_attention_with_the_carriers_message(fake_np, np_carrier):
+    order = confirmed_order()
+    plan_shipments()
+    fake_np.fail_next("error_codes", codes=("20000300434",), errors=("RecipientsPhone invalid format",))
+
+    create_labels()
+
+    shipment = order.shipments.get()
+    order.refresh_from_db()
+    assert (shipment.status, order.status) == ("needs_attention", "confirmed")
+    assert "RecipientsPhone invalid format" in shipment.last_error
+    assert not live_documents(fake_np)
+
+
+def test_an_order_without_a_branch_needs_attention_at_once(np_carrier):
+    order = confirmed_order(city="", branch="")
+    plan_shipments()
+    shipment = order.shipments.get()
+    assert shipment.status == "needs_attention"
+    assert shipment.last_error.startswith("No Nova Poshta city or branch was chosen")
+
+
+def test_two_beat_runs_at_once_never_make_two_labels(run_concurrently, fake_np, np_carrier):
+    orders = [confirmed_order() for _ in range(6)]
+    plan_shipments()
+
+    results = run_concurrently(3, lambda i: create_labels(batch_size=2))
+
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert sum(r.value for r in results) == 6
+    assert len(live_documents(fake_np)) == 6
+    markers = sorted(d["InfoRegClientBarcodes"] for d in live_documents(fake_np))
+    assert markers == sorted(o.number for o in orders)
+    assert Shipment.objects.filter(status="label_created").count() == 6
+    assert Order.objects.filter(status="shipped").count() == 6
