@@ -15,6 +15,7 @@ from accounts.services import register_customer
 from core.money import DEFAULT_CURRENCY, format_money
 from ledger.selectors import wallet_history, wallet_of
 from orders.selectors import list_orders_for_customer
+from payments.selectors import order_payment_statuses
 
 ORDERS_PER_PAGE = 20
 STORE_CREDIT_LINES = 50
@@ -58,7 +59,10 @@ def signup(request):
 @login_required
 def order_list(request):
     page = Paginator(list_orders_for_customer(customer=request.user), ORDERS_PER_PAGE).get_page(request.GET.get("page"))
-    return render(request, "accounts/order_list.html", {"page": page, "orders": page.object_list})
+    orders = list(page.object_list)
+    statuses = order_payment_statuses(orders=orders)  # one query for the page's payments, if any
+    rows = [(order, statuses[order.pk]) for order in orders]
+    return render(request, "accounts/order_list.html", {"page": page, "orders": orders, "rows": rows})
 
 
 # What a movement is called when it carries no memo of its own (memos are written for people).

@@ -6,6 +6,7 @@ from django.urls import path, re_path
 from accounts.api import TokenObtainApi
 from catalog.api import ProductDetailApi, ProductListApi
 from orders.api import OrderCancelApi, OrderCollectionApi, OrderDetailApi
+from payments.api import OrderPaymentStartApi, PaymentDetailApi, PaymentRefundApi
 
 app_name = "api"
 
@@ -26,5 +27,8 @@ urlpatterns = [
     path("orders/", OrderCollectionApi.as_view(), name="order_list"),
     path("orders/<str:number>/", OrderDetailApi.as_view(), name="order_detail"),
     path("orders/<str:number>/cancel/", OrderCancelApi.as_view(), name="order_cancel"),
+    path("orders/<str:number>/payments/", OrderPaymentStartApi.as_view(), name="order_payment_start"),
+    path("payments/<str:reference>/", PaymentDetailApi.as_view(), name="payment_detail"),
+    path("payments/<str:reference>/refunds/", PaymentRefundApi.as_view(), name="payment_refund"),
     re_path(r"", endpoint_not_found),
 ]

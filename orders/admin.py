@@ -26,6 +26,7 @@ from orders.exceptions import PAST_TENSE, OrderStateError
 from orders.models import TRANSITIONS, Order, OrderLine, Source
 from orders.selectors import order_history
 from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, TRANSITION_SERVICES, update_order_details
+from payments.selectors import order_payment_status, order_payment_statuses, payments_for_order
 
 BUTTON_LABELS = {
     "confirm": "Confirm",
@@ -169,6 +170,7 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
         "delivery_fee_display",
         "total_display",
         "status_history",
+        "payments_table",
         *TIMESTAMP_FIELDS,
     )
 
@@ -208,7 +210,17 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="payment")
     def payment_status(self, order):
-        return order.payment_status
+        # The changelist reads every listed order's payments at once (get_changelist_instance).
+        shown = getattr(order, "kramar_payment_status", None)
+        return shown if shown is not None else order_payment_status(order=order)
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        orders = list(changelist.result_list)  # evaluated once here; the page reuses these rows
+        statuses = order_payment_statuses(orders=orders)
+        for order in orders:
+            order.kramar_payment_status = statuses[order.pk]
+        return changelist
 
     @admin.display(description="total", ordering="total")
     def total_display(self, order):
@@ -254,8 +266,41 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
             ("Contact and delivery", contact),
             ("Totals", {"fields": ["subtotal_display", "delivery_fee_display", "total_display"]}),
             ("Status history", {"fields": ["status_history"]}),
+            *(
+                [("Payments", {"fields": ["payments_table"]})]
+                if obj is not None and request.user.has_perm("payments.view_payment")
+                else []
+            ),
             ("Timestamps", {"classes": ["collapse"], "fields": list(TIMESTAMP_FIELDS)}),
         ]
+
+    @admin.display(description="attempts")
+    def payments_table(self, order):
+        payments = list(payments_for_order(order=order))
+        if not payments:
+            return "No payments."
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
+            (
+                (
+                    reverse("admin:payments_payment_change", args=[p.pk]),
+                    p.reference,
+                    date_format(localtime(p.created_at), "DATETIME_FORMAT"),
+                    p.provider,
+                    p.get_status_display() + (" (overpayment)" if p.is_overpayment else ""),
+                    format_money(p.amount, p.currency),
+                    format_money(p.refunded_amount, p.currency),
+                    "needs review" if p.needs_review else "",
+                )
+                for p in payments
+            ),
+        )
+        return format_html(
+            '<table class="kr-payments"><thead><tr><th>Payment</th><th>When</th><th>Provider</th><th>Status</th>'
+            "<th>Amount</th><th>Refunded</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            rows,
+        )
 
     @admin.display(description="changes")
     def status_history(self, order):

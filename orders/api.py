@@ -27,7 +27,7 @@ from orders.exceptions import InvalidCheckout, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
-from payments.selectors import payment_choices
+from payments.selectors import order_payment_status, order_payment_statuses, payment_choices
 
 # --- documentation of the headers ------------------------------------------------------------
 
@@ -141,7 +141,10 @@ class OrderOutputSerializer(serializers.Serializer):
     number = serializers.CharField()
     status = serializers.ChoiceField(choices=Order.Status.choices)
     payment_method = serializers.ChoiceField(choices=Order.PaymentMethod.choices)
-    payment_status = serializers.CharField()
+    payment_status = serializers.SerializerMethodField(
+        help_text="unpaid, payment processing, paid, partially refunded, refunded, overpaid (refund under way); "
+        "cash on delivery / paid on delivery; paid with store credit."
+    )
     currency = serializers.CharField()
     subtotal = serializers.IntegerField(help_text="Kopiyky.")
     delivery_fee = serializers.IntegerField(help_text="Kopiyky.")
@@ -165,6 +168,13 @@ class OrderOutputSerializer(serializers.Serializer):
 
     def get_url(self, order) -> str:
         return order.get_absolute_url()
+
+    def get_payment_status(self, order) -> str:
+        # Derived from the order's payments; a list passes them all in, read with one query.
+        statuses = self.context.get("payment_statuses") or {}
+        if order.pk in statuses:
+            return statuses[order.pk]
+        return order_payment_status(order=order)
 
 
 class OrderItemInputSerializer(serializers.Serializer):
@@ -215,7 +225,8 @@ class OrderListApi(APIView):
         orders = list_orders_for_customer(customer=request.user)
         paginator = OrderListApi.pagination_class()
         page = paginator.paginate_queryset(orders, request, view=self)
-        return paginator.get_paginated_response(OrderListApi.OutputSerializer(page, many=True).data)
+        context = {"payment_statuses": order_payment_statuses(orders=page)}
+        return paginator.get_paginated_response(OrderListApi.OutputSerializer(page, many=True, context=context).data)
 
 
 class OrderPlaceApi(APIView):

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from catalog.exceptions import OutOfStock
 from core import runtime
+from core.exceptions import ValidationError
 from ledger.postings import record_capture, record_refund, record_wallet_top_up
 from orders.models import Order, Source
 from orders.services import confirm_paid_order, lock_order, revive_paid_order
@@ -268,6 +269,8 @@ def reprocess_event(*, event_id: int) -> WebhookEvent:
     update = ProviderUpdate(**data)
     with transaction.atomic():
         event = WebhookEvent.objects.select_for_update().get(pk=event_id)
+        if event.result in (WebhookEvent.Result.PROCESSED, WebhookEvent.Result.IGNORED):
+            return event  # already applied: keep the record of what happened first
         event.attempts += 1
         _apply(event, update, provider_code=event.provider)
         event.processed_at = timezone.now()
@@ -591,6 +594,30 @@ def _fail_refund(*, refund_id: int, message: str) -> Refund:
             payment.needs_review, payment.review_reason = True, f"Refund failed: {message}"[:500]
             payment.save(update_fields=["refund_requested_amount", "needs_review", "review_reason", "updated_at"])
     return refund
+
+
+# --- review ---------------------------------------------------------------------------------
+
+
+def mark_payment_reviewed(*, payment_id: int, by, note: str) -> Payment:
+    """Clear a payment's needs_review flag (staff looked at it); nothing else changes.
+
+    Who and why are appended to review_reason, so the reason it was flagged stays readable.
+    """
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError("Say what was checked or done.", code="review_note_required")
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
+        if payment is None:
+            raise PaymentNotFound()
+        if not payment.needs_review:
+            raise PaymentNotPossible("It was not waiting for review.", code="not_under_review")
+        suffix = f" Reviewed by {getattr(by, 'email', None) or 'system'}: {note}"
+        payment.needs_review = False
+        payment.review_reason = (payment.review_reason[: max(0, 500 - len(suffix))] + suffix).strip()[:500]
+        payment.save(update_fields=["needs_review", "review_reason", "updated_at"])
+    return payment
 
 
 # --- reconciliation (Beat) ------------------------------------------------------------------

@@ -15,6 +15,9 @@ API_PATHS = {
     "/api/v1/orders/": {"get", "post"},
     "/api/v1/orders/{number}/": {"get"},
     "/api/v1/orders/{number}/cancel/": {"post"},
+    "/api/v1/orders/{number}/payments/": {"post"},
+    "/api/v1/payments/{reference}/": {"get"},
+    "/api/v1/payments/{reference}/refunds/": {"post"},
 }
 
 

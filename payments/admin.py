@@ -1,0 +1,617 @@
+"""Payments in the back office: payments, refunds and the webhook inbox, read-only.
+
+Nothing here edits a payment. Money goes back through payments.services.request_refund (a
+form with a one-time token, so a double submit refunds once), a payment leaves review through
+mark_payment_reviewed, and an inbox event is applied again through reprocess_event. Every
+button is checked again on the server, whatever the page showed.
+"""
+
+import json
+import logging
+import uuid
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from core.exceptions import DomainError
+from core.money import format_money
+from ledger.forms import parse_hryvnias
+from payments.models import Payment, Refund, WebhookEvent
+from payments.services import mark_payment_reviewed, reprocess_event, request_refund
+
+logger = logging.getLogger(__name__)
+
+PAYMENT_COLOURS = {
+    Payment.Status.CREATED: "#757575",
+    Payment.Status.PENDING: "#b26a00",
+    Payment.Status.CAPTURED: "#2e7d32",
+    Payment.Status.PARTIALLY_REFUNDED: "#6a1b9a",
+    Payment.Status.REFUNDED: "#37474f",
+    Payment.Status.FAILED: "#c62828",
+    Payment.Status.EXPIRED: "#757575",
+}
+RESULT_COLOURS = {
+    WebhookEvent.Result.RECEIVED: "#757575",
+    WebhookEvent.Result.PROCESSED: "#2e7d32",
+    WebhookEvent.Result.IGNORED: "#37474f",
+    WebhookEvent.Result.REVIEW: "#b26a00",
+    WebhookEvent.Result.REJECTED: "#c62828",
+    WebhookEvent.Result.FAILED: "#c62828",
+}
+PRE_STYLE = "white-space:pre-wrap;word-break:break-all;max-height:30em;overflow:auto;margin:0"
+
+
+def badge(css: str, colour: str, label: str) -> str:
+    return format_html(
+        '<span class="kr-status {}" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;white-space:nowrap">{}</span>',
+        css,
+        colour,
+        label,
+    )
+
+
+def result_badge(event: WebhookEvent) -> str:
+    return badge(f"kr-result-{event.result}", RESULT_COLOURS.get(event.result, "#757575"), event.get_result_display())
+
+
+def preformatted(text: str) -> str:
+    return format_html('<pre style="{}">{}</pre>', PRE_STYLE, text) if text else "—"
+
+
+def as_json(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) if data else ""
+
+
+def uuid_in(search_term: str) -> uuid.UUID | None:
+    """The UUID a search term spells (a payment reference), or None."""
+    try:
+        return uuid.UUID((search_term or "").strip())
+    except ValueError:
+        return None
+
+
+def payment_link(payment: Payment | None) -> str:
+    if payment is None:
+        return "—"
+    url = reverse("admin:payments_payment_change", args=[payment.pk])
+    return format_html('<a href="{}">{}</a>', url, payment.reference)
+
+
+def order_link(payment: Payment) -> str:
+    if payment.order_id is None:
+        return format_html("top-up: {}", payment.customer.email if payment.customer_id else "—")
+    url = reverse("admin:orders_order_change", args=[payment.order_id])
+    return format_html('<a href="{}">{}</a>', url, payment.order.number)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Payments change only through payments.services; the admin never adds, edits or deletes."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+# --- forms -----------------------------------------------------------------------------------
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(label="Amount, ₴", max_length=20)
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept with the refund: a returned item, a cancelled order, a goodwill gesture.",
+    )
+    # One per opened form: a double-clicked or resubmitted form reuses it, so it refunds once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_amount(self):
+        return parse_hryvnias(self.cleaned_data["amount"])
+
+
+class ReviewNoteForm(forms.Form):
+    note = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="What you checked or did; appended to the review reason.",
+    )
+
+
+# --- payments --------------------------------------------------------------------------------
+
+
+class RefundInline(ReadOnlyInline):
+    model = Refund
+    fields = ("refund_link", "amount_display", "status", "automatic", "reason", "requested_by", "created_at")
+    readonly_fields = fields
+    verbose_name_plural = "refunds"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("payment", "requested_by")
+
+    @admin.display(description="refund")
+    def refund_link(self, refund):
+        url = reverse("admin:payments_refund_change", args=[refund.pk])
+        return format_html('<a href="{}">#{}</a>', url, refund.pk)
+
+    @admin.display(description="amount")
+    def amount_display(self, refund):
+        return format_money(refund.amount, refund.payment.currency)
+
+
+class WebhookEventInline(ReadOnlyInline):
+    model = WebhookEvent
+    fields = ("event_link", "received_at", "source", "provider_status", "result_badge", "attempts")
+    readonly_fields = fields
+    verbose_name_plural = "webhook events"
+    ordering = ("received_at", "id")
+
+    @admin.display(description="event")
+    def event_link(self, event):
+        url = reverse("admin:payments_webhookevent_change", args=[event.pk])
+        return format_html('<a href="{}">#{}</a>', url, event.pk)
+
+    @admin.display(description="result")
+    def result_badge(self, event):
+        return result_badge(event)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = (
+        "reference",
+        "order_number",
+        "purpose",
+        "provider",
+        "status_badge",
+        "amount_display",
+        "captured_display",
+        "refunded_display",
+        "needs_review",
+        "created_at",
+    )
+    list_filter = (
+        "provider",
+        "status",
+        "purpose",
+        "needs_review",
+        "is_overpayment",
+        ("created_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("order", "customer")
+    search_fields = ("order__number", "provider_payment_id", "order__email", "customer__email")
+    search_help_text = "Payment reference, order number, the provider's payment id, or the customer's e-mail."
+    date_hierarchy = "created_at"
+    inlines = [RefundInline, WebhookEventInline]
+    actions = ["mark_reviewed"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("reference", "status_badge"),
+                    ("purpose", "provider"),
+                    ("order_number", "customer"),
+                    ("created_at", "captured_at"),
+                ]
+            },
+        ),
+        (
+            "Money",
+            {
+                "fields": [
+                    ("amount_display", "captured_display", "fee_display"),
+                    ("refunded_display", "refund_requested_display", "refundable_display"),
+                    "is_overpayment",
+                ]
+            },
+        ),
+        ("Review", {"fields": ["needs_review", "review_reason"]}),
+        (
+            "At the provider",
+            {
+                "fields": [
+                    "provider_payment_id",
+                    "last_provider_status",
+                    "failure_reason",
+                    "redirect_url",
+                    ("last_checked_at", "updated_at"),
+                ]
+            },
+        ),
+    ]
+    readonly_fields = (
+        "reference",
+        "status_badge",
+        "purpose",
+        "provider",
+        "order_number",
+        "customer",
+        "created_at",
+        "captured_at",
+        "amount_display",
+        "captured_display",
+        "fee_display",
+        "refunded_display",
+        "refund_requested_display",
+        "refundable_display",
+        "is_overpayment",
+        "needs_review",
+        "review_reason",
+        "provider_payment_id",
+        "last_provider_status",
+        "failure_reason",
+        "redirect_url",
+        "last_checked_at",
+        "updated_at",
+    )
+
+    # --- permissions ---------------------------------------------------------------------------
+
+    def has_refund_permission(self, request):
+        return request.user.has_perm("payments.refund_payment")
+
+    # Clearing a review is a money decision (an overpayment kept, a mismatch explained): the
+    # people who may refund may also close a review.
+    has_review_permission = has_refund_permission
+
+    # --- columns -------------------------------------------------------------------------------
+
+    @admin.display(description="order", ordering="order__number")
+    def order_number(self, payment):
+        return order_link(payment)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, payment):
+        return badge(
+            f"kr-payment-{payment.status}", PAYMENT_COLOURS.get(payment.status, "#757575"), payment.get_status_display()
+        )
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, payment):
+        return format_money(payment.amount, payment.currency)
+
+    @admin.display(description="captured", ordering="captured_amount")
+    def captured_display(self, payment):
+        return format_money(payment.captured_amount, payment.currency)
+
+    @admin.display(description="refunded", ordering="refunded_amount")
+    def refunded_display(self, payment):
+        return format_money(payment.refunded_amount, payment.currency)
+
+    @admin.display(description="refunds asked (not failed)")
+    def refund_requested_display(self, payment):
+        return format_money(payment.refund_requested_amount, payment.currency)
+
+    @admin.display(description="can still be refunded")
+    def refundable_display(self, payment):
+        return format_money(payment.refundable, payment.currency)
+
+    @admin.display(description="provider fee")
+    def fee_display(self, payment):
+        return format_money(payment.fee, payment.currency)
+
+    def get_search_results(self, request, queryset, search_term):
+        # A whole reference finds that payment exactly (a UUID is not searched by substring).
+        reference = uuid_in(search_term)
+        if reference is not None:
+            return queryset.filter(reference=reference), False
+        return super().get_search_results(request, queryset, search_term)
+
+    # --- change view: the Refund button --------------------------------------------------------
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and self.has_refund_permission(request) and obj.refundable > 0:
+            context["refund_url"] = reverse("admin:payments_payment_refund", args=[obj.pk])
+        return super().render_change_form(request, context, add=add, change=change, form_url=form_url, obj=obj)
+
+    def get_urls(self):
+        refund = path(
+            "<path:object_id>/refund/",
+            self.admin_site.admin_view(self.refund_view),
+            name="payments_payment_refund",
+        )
+        return [refund, *super().get_urls()]
+
+    def refund_view(self, request, object_id):
+        """Ask for an amount and a reason, then refund through payments.services."""
+        payment = self.get_object(request, unquote(object_id))
+        if payment is None:
+            raise Http404("No such payment.")
+        if not (self.has_view_permission(request, payment) and self.has_refund_permission(request)):
+            raise PermissionDenied
+        change_url = reverse("admin:payments_payment_change", args=[payment.pk])
+        if request.method == "POST":
+            form = RefundForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                key = f"admin-refund:{data['token']}"
+                repeated = Refund.objects.filter(idempotency_key=key).exists()
+                try:
+                    refund = request_refund(
+                        payment_id=payment.pk,
+                        amount=data["amount"],
+                        reason=data["reason"],
+                        by=request.user,
+                        idempotency_key=key,
+                    )
+                except DomainError as exc:
+                    messages.error(request, exc.message)
+                else:
+                    self._report_refund(request, refund, repeated=repeated)
+                    return HttpResponseRedirect(change_url)
+        else:
+            form = RefundForm(initial={"token": uuid.uuid4().hex})
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Refund payment {payment.reference}",
+            "opts": self.opts,
+            "payment": payment,
+            "form": form,
+            "change_url": change_url,
+            "captured": format_money(payment.captured_amount, payment.currency),
+            "refunded": format_money(payment.refunded_amount, payment.currency),
+            "refundable": format_money(payment.refundable, payment.currency),
+        }
+        return TemplateResponse(request, "admin/payments/payment/refund.html", context)
+
+    def _report_refund(self, request, refund: Refund, *, repeated: bool) -> None:
+        refund.refresh_from_db()  # the provider may have answered already (sent on commit)
+        amount = format_money(refund.amount, refund.payment.currency)
+        if repeated:
+            self.message_user(
+                request,
+                f"This refund form was already submitted: refund #{refund.pk} of {amount} "
+                f"is {refund.get_status_display().lower()}; nothing more was done.",
+                messages.WARNING,
+            )
+        elif refund.status == Refund.Status.SUCCEEDED:
+            self.message_user(request, f"Refunded {amount} (refund #{refund.pk}).", messages.SUCCESS)
+        elif refund.status == Refund.Status.FAILED:
+            self.message_user(
+                request, f"The provider refused the refund of {amount}: {refund.provider_message}", messages.ERROR
+            )
+        else:
+            self.message_user(
+                request,
+                f"Refund of {amount} requested (refund #{refund.pk}); "
+                f"the payment shows it once {refund.payment.provider} confirms.",
+                messages.SUCCESS,
+            )
+
+    # --- bulk action ---------------------------------------------------------------------------
+
+    @admin.action(description="Mark selected payments reviewed (asks for a note)", permissions=["review"])
+    def mark_reviewed(self, request, queryset):
+        form = ReviewNoteForm(request.POST if "post" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            done, failed = 0, []
+            for payment_id, reference in queryset.order_by("pk").values_list("pk", "reference"):
+                try:
+                    mark_payment_reviewed(payment_id=payment_id, by=request.user, note=form.cleaned_data["note"])
+                except DomainError as exc:
+                    failed.append(f"{reference} ({exc.message.rstrip('.')})")
+                else:
+                    done += 1
+            message = f"{done} marked reviewed"
+            if failed:
+                message += f"; {len(failed)} not: {', '.join(failed)}"
+            level = messages.SUCCESS if not failed else messages.WARNING if done else messages.ERROR
+            self.message_user(request, message, level)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Mark payments reviewed",
+            "opts": self.opts,
+            "payments": queryset.order_by("pk"),
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "mark_reviewed",
+        }
+        return TemplateResponse(request, "admin/payments/payment/mark_reviewed.html", context)
+
+
+# --- refunds ---------------------------------------------------------------------------------
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = (
+        "id",
+        "payment_reference",
+        "amount_display",
+        "status",
+        "automatic",
+        "requested_by",
+        "provider_message",
+        "created_at",
+        "resolved_at",
+    )
+    list_filter = ("status", "automatic", ("created_at", admin.DateFieldListFilter))
+    list_select_related = ("payment", "requested_by")
+    search_fields = ("payment__order__number", "=provider_refund_id", "=idempotency_key")
+    search_help_text = "Payment reference, order number, or the provider's refund id."
+    date_hierarchy = "created_at"
+    fields = (
+        "payment_reference",
+        "amount_display",
+        "status",
+        "automatic",
+        "reason",
+        "requested_by",
+        "idempotency_key",
+        "provider_refund_id",
+        "provider_message",
+        "attempts",
+        "created_at",
+        "resolved_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="payment", ordering="payment__created_at")
+    def payment_reference(self, refund):
+        return payment_link(refund.payment)
+
+    @admin.display(description="amount", ordering="amount")
+    def amount_display(self, refund):
+        return format_money(refund.amount, refund.payment.currency)
+
+    def get_search_results(self, request, queryset, search_term):
+        reference = uuid_in(search_term)
+        if reference is not None:
+            return queryset.filter(payment__reference=reference), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+# --- the webhook inbox -----------------------------------------------------------------------
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = (
+        "received_at",
+        "provider",
+        "source",
+        "provider_status",
+        "event",
+        "result_badge",
+        "signature_valid",
+        "payment_reference",
+        "attempts",
+    )
+    list_display_links = ("received_at",)
+    list_filter = ("provider", "result", "signature_valid", "source")
+    list_select_related = ("payment",)
+    search_fields = ("dedupe_key",)
+    search_help_text = "Dedupe key, or a payment reference."
+    date_hierarchy = "received_at"
+    actions = ["reprocess_selected"]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("provider", "source"),
+                    ("received_at", "processed_at"),
+                    ("signature_valid", "remote_ip"),
+                    ("event", "provider_status"),
+                    "dedupe_key",
+                    "payment_reference",
+                    ("result_badge", "attempts"),
+                    "result_detail_display",
+                ]
+            },
+        ),
+        ("Verified update", {"fields": ["update_display"]}),
+        ("As received", {"fields": ["content_type", "headers_display", "raw_body_display"]}),
+    ]
+    readonly_fields = (
+        "provider",
+        "source",
+        "received_at",
+        "processed_at",
+        "signature_valid",
+        "remote_ip",
+        "event",
+        "provider_status",
+        "dedupe_key",
+        "payment_reference",
+        "result_badge",
+        "attempts",
+        "result_detail_display",
+        "update_display",
+        "content_type",
+        "headers_display",
+        "raw_body_display",
+    )
+
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("payments.reprocess_webhook")
+
+    @admin.display(description="result", ordering="result")
+    def result_badge(self, event):
+        return result_badge(event)
+
+    @admin.display(description="payment")
+    def payment_reference(self, event):
+        return payment_link(event.payment)
+
+    @admin.display(description="result detail")
+    def result_detail_display(self, event):
+        return preformatted(event.result_detail)
+
+    @admin.display(description="update (provider-neutral)")
+    def update_display(self, event):
+        return preformatted(as_json(event.update))
+
+    @admin.display(description="headers")
+    def headers_display(self, event):
+        return preformatted(as_json(event.headers))
+
+    @admin.display(description="raw body")
+    def raw_body_display(self, event):
+        return preformatted(event.raw_body)
+
+    def get_search_results(self, request, queryset, search_term):
+        reference = uuid_in(search_term)
+        if reference is not None:
+            return queryset.filter(payment__reference=reference), False
+        return super().get_search_results(request, queryset, search_term)
+
+    @admin.action(description="Re-process selected events", permissions=["reprocess"])
+    def reprocess_selected(self, request, queryset):
+        """Apply each event again through the service and report each one by its number."""
+        done, skipped, failed = [], [], []
+        rows = queryset.select_related(None).order_by("pk").values_list("pk", "signature_valid", "result")
+        for event_id, signature_valid, result in rows:
+            name = f"#{event_id}"
+            if not signature_valid:
+                failed.append(f"{name} (its signature is not valid: a forged or damaged callback is never applied)")
+                continue
+            if result in (WebhookEvent.Result.PROCESSED, WebhookEvent.Result.IGNORED):
+                # Applying it again would change nothing but overwrite what it did the first time.
+                skipped.append(name)
+                continue
+            try:
+                event = reprocess_event(event_id=event_id)
+            except DomainError as exc:
+                failed.append(f"{name} ({exc.message.rstrip('.')})")
+            except Exception as exc:  # it stays in the inbox as it was; report it and go on
+                logger.exception("re-processing webhook event %s failed", event_id)
+                failed.append(f"{name} ({exc.__class__.__name__}: {exc})")
+            else:
+                done.append(f"{name} ({event.get_result_display().lower()}: {event.result_detail})")
+        if done:
+            self.message_user(request, f"Re-processed {len(done)}: {'; '.join(done)}.", messages.SUCCESS)
+        if skipped:
+            self.message_user(request, f"Already processed, nothing to do: {', '.join(skipped)}.", messages.INFO)
+        if failed:
+            self.message_user(request, f"{len(failed)} not re-processed: {'; '.join(failed)}.", messages.ERROR)
