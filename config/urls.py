@@ -19,6 +19,7 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("", include("shipping.urls")),
     path("", include("payments.urls")),
     path("account/", include("accounts.urls")),
     path("", include("orders.urls")),

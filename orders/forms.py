@@ -87,15 +87,21 @@ class CheckoutForm(forms.Form):
     delivery_city = forms.CharField(
         label="Nova Poshta city",
         max_length=120,
+        help_text="Start typing and choose your city from the list.",
         error_messages={"required": "Enter the Nova Poshta city."},
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     delivery_branch = forms.CharField(
         label="Nova Poshta branch or parcel locker",
         max_length=255,
-        help_text="For example: Branch No 1, Khreshchatyk St, 22.",
+        help_text="Choose a branch or parcel locker in your city.",
         error_messages={"required": "Enter the Nova Poshta branch or parcel locker."},
     )
+    # The Nova Poshta Refs of what the shopper picked (filled in by the picker script); the
+    # view checks them against the directory and stores the directory's names with them, so
+    # a wrong Ref (whatever its length) is reported at the visible field, never here.
+    delivery_city_ref = forms.CharField(required=False, widget=forms.HiddenInput)
+    delivery_warehouse_ref = forms.CharField(required=False, widget=forms.HiddenInput)
     comment = forms.CharField(
         label="Comment for the shop",
         max_length=1000,
@@ -138,7 +144,12 @@ class CheckoutForm(forms.Form):
             raise forms.ValidationError(PHONE_ERROR, code="invalid_phone")
         return phone
 
-    def add_domain_errors(self, errors: dict) -> None:
-        """Put a service's per-field errors ({"phone": "..."}) on the fields shown here."""
+    def add_domain_errors(self, errors: dict, *, unless_already_wrong: bool = False) -> None:
+        """Put a service's per-field errors ({"phone": "..."}) on the fields shown here.
+
+        `unless_already_wrong`: skip a field that already has an error (one message a field).
+        """
         for field, message in errors.items():
+            if unless_already_wrong and field in self.errors:
+                continue
             self.add_error(field if field in self.fields else None, message)

@@ -19,6 +19,23 @@ from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Source
 from orders.services import MAX_QUANTITY, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
+from shipping.exceptions import InvalidDelivery
+from shipping.models import City, Shipment, Warehouse
+from shipping.selectors import resolve_delivery, shipment_for_order
+
+# What a parcel's state means to the shopper; a parcel that needs staff's attention is, to
+# them, still being prepared.
+PARCEL_STATUS = {
+    Shipment.Status.PENDING: "We are preparing your parcel.",
+    Shipment.Status.CREATING: "We are preparing your parcel.",
+    Shipment.Status.NEEDS_ATTENTION: "We are preparing your parcel.",
+    Shipment.Status.LABEL_CREATED: "Packed: the parcel is waiting to be handed to Nova Poshta.",
+    Shipment.Status.IN_TRANSIT: "On its way with Nova Poshta.",
+    Shipment.Status.ARRIVED: "Waiting for you at your Nova Poshta branch.",
+    Shipment.Status.DELIVERED: "Received. Thank you!",
+    Shipment.Status.RETURNING: "Not collected: the parcel is on its way back to us.",
+    Shipment.Status.RETURNED: "The parcel came back to us.",
+}
 
 
 def _redirect_see_other(to, *args, **kwargs):
@@ -180,9 +197,12 @@ def _checkout_submit(request, cart: Cart):
         return _redirect_see_other("orders:cart")
 
     form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=bool(payment_choices()))
-    if not form.is_valid():
+    form_is_valid = form.is_valid()  # the delivery is checked either way, so every error shows at once
+    delivery = _picked_delivery(form)
+    if not form_is_valid or delivery is None:
         return _render_checkout(request, contents=contents, form=form, status=400)
 
+    city, warehouse = delivery
     data = form.cleaned_data
     try:
         order, _created = place_order(
@@ -190,8 +210,10 @@ def _checkout_submit(request, cart: Cart):
             full_name=data["full_name"],
             phone=data["phone"],
             email=data["email"],
-            delivery_city=data["delivery_city"],
-            delivery_branch=data["delivery_branch"],
+            delivery_city=city.name,
+            delivery_branch=warehouse.name,
+            delivery_city_ref=city.ref,
+            delivery_warehouse_ref=warehouse.ref,
             comment=data["comment"],
             payment_method=data["payment_method"],
             items=contents.items,
@@ -211,6 +233,18 @@ def _checkout_submit(request, cart: Cart):
     remember_order(request.session, public_token=order.public_token)
     messages.success(request, f"Thank you! Your order {order.number} is placed.")
     return _redirect_see_other(order)
+
+
+def _picked_delivery(form: CheckoutForm) -> tuple[City, Warehouse] | None:
+    """The Nova Poshta city and branch picked from the directory, or None with the reason on the form."""
+    data = form.cleaned_data
+    try:
+        return resolve_delivery(
+            city_ref=data.get("delivery_city_ref", ""), warehouse_ref=data.get("delivery_warehouse_ref", "")
+        )
+    except InvalidDelivery as exc:
+        form.add_domain_errors(exc.extra.get("errors") or {None: exc.message}, unless_already_wrong=True)
+        return None
 
 
 def _stale_checkout(request, cart: Cart, message: str):
@@ -234,7 +268,10 @@ def order_detail(request, token: str):
     except OrderNotFound:
         raise Http404("No such order.")
     payments = list(payments_for_order(order=order))
+    shipment = shipment_for_order(order=order)
     context = {
+        "parcel_status": PARCEL_STATUS.get(shipment.status, "") if shipment else "",
+        "estimated_delivery": shipment.estimated_delivery if shipment and shipment.status in Shipment.MOVING else None,
         "order": order,
         "lines": list(order.lines.all()),
         "history": selectors.order_history(order=order),

@@ -1,6 +1,7 @@
 """Reads of the directory and shipments."""
 
 from django.db.models import QuerySet
+from django.db.models.functions import Length
 
 from shipping.exceptions import InvalidDelivery
 from shipping.models import City, Shipment, Warehouse
@@ -18,7 +19,8 @@ def search_warehouses(*, city_ref: str, query: str = "", limit: int = 50) -> Que
     query = (query or "").strip()
     if query:
         qs = qs.filter(name__icontains=query) if not query.isdigit() else qs.filter(number=query)
-    return qs.order_by("kind", "number")[:limit]
+    # Numbers are text: order by length first so branch 2 comes before branch 10.
+    return qs.order_by("kind", Length("number"), "number")[:limit]
 
 
 def resolve_delivery(*, city_ref: str, warehouse_ref: str) -> tuple[City, Warehouse]:

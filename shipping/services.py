@@ -375,7 +375,16 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
         if order.status != Order.Status.CANCELLED:
             cancel_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
         locked = Shipment.objects.select_for_update().get(pk=shipment_id)
-        _delete_or_flag(locked, get_carrier(), "Order cancelled")
+        try:
+            _delete_or_flag(locked, get_carrier(), "Order cancelled")
+        except CarrierError as exc:
+            # Raised inside the block, so the order's cancellation is rolled back with it.
+            advice = (
+                "try again in a minute" if exc.transient else "if the parcel is on its way, have it refused or returned"
+            )
+            raise ShipmentStateError(
+                f"Nova Poshta did not delete waybill {locked.tracking_number}: {exc}. Nothing was cancelled; {advice}."
+            ) from None
     return locked
 
 

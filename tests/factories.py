@@ -1,5 +1,7 @@
 """Factories shared by every app's tests. Orders are made through the real checkout service."""
 
+import uuid
+
 import factory
 from django.contrib.auth.models import Group
 
@@ -7,6 +9,7 @@ from accounts.models import User
 from catalog.models import Product, Stock
 from orders.models import Order, Source
 from orders.services import new_checkout_token, place_order
+from shipping.models import City, Warehouse
 
 DEMO_PASSWORD = "correct-horse-battery"
 
@@ -88,3 +91,19 @@ def place_test_order(
         **details,
     )
     return order
+
+
+def np_branch(city_name: str = "Київ", number: str = "1", **fields) -> Warehouse:
+    """A Nova Poshta branch (and its city) in the directory; the same names give the same rows.
+
+    `fields` override the branch's own: kind="parcel_locker", is_active=False, name=...
+    """
+    city, _ = City.objects.get_or_create(
+        ref=str(uuid.uuid5(uuid.NAMESPACE_URL, f"np-test-city:{city_name}")),
+        defaults={"name": city_name, "area": f"{city_name}ська"},
+    )
+    defaults = {"city": city, "number": number, "name": f"Відділення №{number}: вул. Хрещатик, {number}", **fields}
+    warehouse, _ = Warehouse.objects.update_or_create(
+        ref=str(uuid.uuid5(uuid.NAMESPACE_URL, f"np-test-branch:{city_name}:{number}")), defaults=defaults
+    )
+    return warehouse

@@ -5,7 +5,7 @@ from pytest_django.asserts import assertContains
 
 from catalog.models import Stock
 from orders.models import Order
-from tests.factories import ProductFactory, UserFactory
+from tests.factories import ProductFactory, UserFactory, np_branch
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,12 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
     assert cart.context["contents"].total == 259800
     assert cart.context["cart_count"] == 2
 
-    # and checks out with her details already filled in, typing her delivery branch
+    # and checks out with her details already filled in, picking her city and branch
+    lviv_5 = np_branch("Львів", "5", name="Відділення №5: вул. Городоцька, 120")
+    cities = client.get("/shipping/cities/", {"q": "Льв"}).json()["results"]
+    assert [(c["ref"], c["name"]) for c in cities] == [(lviv_5.city_id, "Львів")]
+    branches = client.get("/shipping/warehouses/", {"city": lviv_5.city_id}).json()["results"]
+    assert [(b["ref"], b["name"]) for b in branches] == [(lviv_5.ref, "Відділення №5: вул. Городоцька, 120")]
     checkout = client.get("/checkout/")
     form = checkout.context["form"]
     assert (form["full_name"].value(), form["email"].value(), form["phone"].value()) == (
@@ -54,8 +59,10 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
             "full_name": form["full_name"].value(),
             "phone": form["phone"].value(),
             "email": form["email"].value(),
-            "delivery_city": "Lviv",
-            "delivery_branch": "Branch No 5: Horodotska St, 120",
+            "delivery_city": "Львів",
+            "delivery_city_ref": cities[0]["ref"],
+            "delivery_branch": branches[0]["name"],
+            "delivery_warehouse_ref": branches[0]["ref"],
             "comment": "",
             "payment_method": "cod",
             "checkout_token": form["checkout_token"].value(),
@@ -70,7 +77,8 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
     assertContains(placed, f"<h1>Order {order.number}</h1>", html=True)
     assertContains(placed, '<span class="status status-placed">Placed</span>', html=True)
     assertContains(placed, "We will call you at +380671234567 to confirm the order.")
-    assert (order.customer, order.total, order.delivery_city) == (shopper, 259800, "Lviv")
+    assert (order.customer, order.total, order.delivery_city) == (shopper, 259800, "Львів")
+    assert (order.delivery_city_ref, order.delivery_warehouse_ref) == (lviv_5.city_id, lviv_5.ref)
     assert list(order.lines.values_list("name", "quantity", "line_total")) == [("Copper kettle", 2, 259800)]
     assert placed.context["cart_count"] == 0
 

@@ -7,6 +7,8 @@ from accounts.models import User
 from catalog.models import Product, Reservation, Stock
 from core.management.commands.seed_demo import DEFAULT_PASSWORD
 from orders.models import Order, OrderLine
+from shipping.models import City, Warehouse
+from shipping.selectors import resolve_delivery
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +27,15 @@ def snapshot() -> dict:
         "reservations": list(Reservation.objects.order_by("id").values_list("reference", "quantity", "status")),
         "users": list(User.objects.order_by("email").values_list("email", "password", "is_staff", "is_superuser")),
         "groups": list(User.objects.order_by("email").values_list("email", "groups__name")),
-        "orders": list(Order.objects.order_by("id").values_list("number", "status", "total", "version")),
+        "orders": list(
+            Order.objects.order_by("id").values_list(
+                "number", "status", "total", "version", "delivery_city_ref", "delivery_warehouse_ref"
+            )
+        ),
+        "directory": (
+            list(City.objects.values_list("ref", "name")),
+            list(Warehouse.objects.values_list("ref", "name")),
+        ),
         "lines": OrderLine.objects.count(),
     }
 
@@ -110,3 +120,24 @@ def test_seed_demo_password_option():
 
     assert User.objects.get(email="manager@kramar.local").check_password("another-secret-1")
     assert not User.objects.get(email="manager@kramar.local").check_password(DEFAULT_PASSWORD)
+
+
+def test_seed_demo_fills_the_directory_and_delivers_to_its_branches(settings):
+    # given no Nova Poshta API key (the sandbox carrier plays Nova Poshta, offline)
+    settings.NOVA_POSHTA_API_KEY = ""
+
+    # when the demo data is loaded twice
+    first_out = seed()
+    second_out = seed()
+
+    # then the directory was synced once, from the sandbox
+    cities, branches = City.objects.count(), Warehouse.objects.count()
+    assert cities >= 3
+    assert branches >= cities
+    assert f"directory: {cities} cities and {branches} branches synced from sandbox" in first_out
+    assert f"directory: {cities} cities already there" in second_out
+    # and every demo order goes to a real branch, with the directory's names and Refs
+    for order in Order.objects.order_by("id"):
+        city, branch = resolve_delivery(city_ref=order.delivery_city_ref, warehouse_ref=order.delivery_warehouse_ref)
+        assert (order.delivery_city, order.delivery_branch) == (city.name, branch.name)
+    assert list(Order.objects.order_by("id").values_list("delivery_city", flat=True)) == ["Київ", "Львів", "Одеса"]

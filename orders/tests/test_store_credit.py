@@ -14,7 +14,7 @@ from ledger.services import credit_wallet
 from orders.exceptions import InvalidCheckout
 from orders.models import Order, Source
 from orders.services import TRANSITION_SERVICES, expire_unpaid_orders
-from tests.factories import ProductFactory, UserFactory, place_test_order
+from tests.factories import ProductFactory, UserFactory, np_branch, place_test_order
 
 PM = Order.PaymentMethod
 
@@ -176,6 +176,7 @@ def test_checkout_page_offers_and_uses_store_credit(client):
     product = ProductFactory(price=30000, stock=3)
     client.force_login(user)
     client.post("/cart/add/", {"product_id": product.pk, "quantity": 1})
+    branch = np_branch()
     page = client.get("/checkout/")
     assert "Pay 100.00\u00a0₴ with my store credit" in page.content.decode()
     token = page.context["form"].initial["checkout_token"]
@@ -188,7 +189,9 @@ def test_checkout_page_offers_and_uses_store_credit(client):
             "phone": "0671234567",
             "email": user.email,
             "delivery_city": "Kyiv",
+            "delivery_city_ref": branch.city_id,
             "delivery_branch": "Branch 1",
+            "delivery_warehouse_ref": branch.ref,
             "payment_method": "cod",
             "use_store_credit": "on",
             "checkout_token": token,

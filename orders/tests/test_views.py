@@ -7,7 +7,7 @@ from catalog.models import Reservation, Stock
 from orders.cart import CART_KEY, CHECKOUT_TOKEN_KEY, RECENT_ORDERS_KEY
 from orders.models import Order, OrderLine, Source
 from orders.services import confirm_order
-from tests.factories import ProductFactory, StaffFactory, UserFactory, place_test_order
+from tests.factories import ProductFactory, StaffFactory, UserFactory, np_branch, place_test_order
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +20,17 @@ CONTACT = {
     "full_name": "Olena Shevchenko",
     "phone": "067 123 45 67",
     "email": "Olena@Example.com",
-    "delivery_city": "Kyiv",
-    "delivery_branch": "Branch No 1: Khreshchatyk St, 22",
+    "delivery_city": "Київ",
+    "delivery_branch": "Відділення №1: вул. Хрещатик, 1",
     "comment": "Call after 18:00",
     "payment_method": "cod",
 }
+
+
+@pytest.fixture(autouse=True)
+def branch():
+    """The Nova Poshta branch the shoppers here pick (the picker fills in its Refs)."""
+    return np_branch("Київ", "1")
 
 
 def assert_redirects(response, url, status_code=302):
@@ -37,10 +43,17 @@ def add_to_cart(client, product, quantity=1):
 
 
 def checkout_form(client, **overrides) -> dict:
-    """Open the checkout page and fill its form in, as a shopper would."""
+    """Open the checkout page and fill its form in, as a shopper would, picking Kyiv's branch 1."""
     response = client.get(CHECKOUT_URL)
     assert response.status_code == 200
-    return {**CONTACT, "checkout_token": response.context["form"]["checkout_token"].value(), **overrides}
+    branch = np_branch("Київ", "1")
+    return {
+        **CONTACT,
+        "delivery_city_ref": branch.city_id,
+        "delivery_warehouse_ref": branch.ref,
+        "checkout_token": response.context["form"]["checkout_token"].value(),
+        **overrides,
+    }
 
 
 def stock_of(product) -> tuple[int, int]:
@@ -212,7 +225,7 @@ def test_checkout_form_carries_the_sessions_token(client):
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
 
 
-def test_guest_checkout_places_one_order_and_lands_on_its_secret_link(client):
+def test_guest_checkout_places_one_order_and_lands_on_its_secret_link(client, branch):
     # given a guest with two products in the cart
     kettle = ProductFactory(name="Copper kettle", sku="KET-001", price=129900, stock=5)
     apron = ProductFactory(name="Linen apron", sku="APR-001", price=45050, stock=5)
@@ -227,7 +240,8 @@ def test_guest_checkout_places_one_order_and_lands_on_its_secret_link(client):
     assert_redirects(response, f"/orders/{order.public_token}/", status_code=303)
     assert order.customer is None
     assert (order.full_name, order.phone, order.email) == ("Olena Shevchenko", "+380671234567", "olena@example.com")
-    assert (order.delivery_city, order.delivery_branch) == ("Kyiv", "Branch No 1: Khreshchatyk St, 22")
+    assert (order.delivery_city, order.delivery_branch) == ("Київ", "Відділення №1: вул. Хрещатик, 1")
+    assert (order.delivery_city_ref, order.delivery_warehouse_ref) == (branch.city_id, branch.ref)
     assert order.comment == "Call after 18:00"
     assert order.payment_method == Order.PaymentMethod.COD
     assert order.status == Order.Status.PLACED
@@ -418,7 +432,7 @@ def test_a_form_shown_before_the_cart_changed_is_not_placed(client):
     assert list(Order.objects.get().lines.values_list("name", flat=True)) == ["Copper kettle", "Linen apron"]
 
 
-def test_a_token_already_used_by_another_customer_places_nothing(client):
+def test_a_token_already_used_by_another_customer_places_nothing(client, branch):
     # given a checkout whose token (somehow) is that of another customer's order
     product = ProductFactory(stock=5)
     theirs = place_test_order(customer=UserFactory(), items={product.pk: 1}, checkout_token="f" * 32)
@@ -429,7 +443,8 @@ def test_a_token_already_used_by_another_customer_places_nothing(client):
     session.save()
 
     # when the form is submitted with it
-    response = client.post(CHECKOUT_URL, {**CONTACT, "checkout_token": "f" * 32})
+    form = {**CONTACT, "delivery_city_ref": branch.city_id, "delivery_warehouse_ref": branch.ref}
+    response = client.post(CHECKOUT_URL, {**form, "checkout_token": "f" * 32})
 
     # then the other order is neither shown nor changed, and a fresh form is offered
     assert response.status_code == 409

@@ -1,8 +1,9 @@
-"""Load demo data: products with stock, staff of every role, a customer and a few orders.
+"""Load demo data: the Nova Poshta directory, products with stock, staff of every role, a
+customer and a few orders delivered to real directory branches.
 
-Idempotent: everything is found by a natural key (SKU, e-mail, checkout token) and left
-alone when it is already there, so `make run` can call it on every start and staff edits
-to demo data survive a restart.
+Idempotent: everything is found by a natural key (SKU, e-mail, checkout token, a directory
+that has cities) and left alone when it is already there, so `make run` can call it on every
+start and staff edits to demo data survive a restart.
 """
 
 import os
@@ -18,6 +19,10 @@ from catalog.models import Product
 from catalog.services import create_product
 from orders.models import Order, Source
 from orders.services import confirm_order, place_order
+from shipping.carriers import get_carrier
+from shipping.carriers.base import CarrierError
+from shipping.directory import sync_directory
+from shipping.models import City, Warehouse
 
 DEFAULT_PASSWORD = "kramar-demo"
 
@@ -102,14 +107,13 @@ CUSTOMER_CONTACT = {
     "full_name": "Olena Shevchenko",
     "phone": "+380671234567",
     "email": CUSTOMER_EMAIL,
-    "delivery_city": "Kyiv",
-    "delivery_branch": "Branch No 12: Velyka Vasylkivska St, 72",
 }
-# (checkout token, {SKU: quantity}, confirm it as staff would after a phone call?)
+# (checkout token, {SKU: quantity}, confirm it as staff would after a phone call?,
+#  (Nova Poshta city, branch number)): branches the sandbox carrier's directory has.
 ORDERS = [
-    ("demo-order-1", {"KR-KIT-002": 1, "KR-KIT-004": 2}, True),
-    ("demo-order-2", {"KR-TEA-001": 1}, False),
-    ("demo-order-3", {"KR-HOM-003": 1, "KR-HOM-004": 2, "KR-TEA-002": 2}, False),
+    ("demo-order-1", {"KR-KIT-002": 1, "KR-KIT-004": 2}, True, ("Київ", "2")),
+    ("demo-order-2", {"KR-TEA-001": 1}, False, ("Львів", "3")),
+    ("demo-order-3", {"KR-HOM-003": 1, "KR-HOM-004": 2, "KR-TEA-002": 2}, False, ("Одеса", "2")),
 ]
 
 
@@ -127,14 +131,37 @@ class Command(BaseCommand):
             help=f"Password of every demo user created now (default: $DEMO_PASSWORD or '{DEFAULT_PASSWORD}').",
         )
 
-    @transaction.atomic
     def handle(self, *args, password, **options):
-        self._products()
-        self._users(password)
-        self._orders()
+        self._directory()  # its own transactions, page by page, like the daily sync
+        with transaction.atomic():
+            self._products()
+            self._users(password)
+            self._orders()
 
     def _report(self, what: str, created: int, total: int) -> None:
         self.stdout.write(f"{what}: {created} created, {total - created} already there")
+
+    def _directory(self) -> None:
+        """Fill an empty directory from the carrier (the sandbox's small one without an API key).
+
+        A directory that has cities is left to the daily sync: the real one is large.
+        """
+        cities = City.objects.count()
+        if cities:
+            self.stdout.write(f"directory: {cities} cities already there")
+            return
+        carrier = get_carrier()
+        try:
+            counts = sync_directory(carrier=carrier)
+        except CarrierError as exc:
+            self.stderr.write(
+                f"directory: could not download it from {carrier.code} ({exc}); demo orders get no "
+                "branch, and `manage.py sync_novaposhta` fills it later"
+            )
+            return
+        self.stdout.write(
+            f"directory: {counts['cities']} cities and {counts['warehouses']} branches synced from {carrier.code}"
+        )
 
     def _products(self) -> None:
         existing = set(Product.objects.filter(sku__in=[p[0] for p in PRODUCTS]).values_list("sku", flat=True))
@@ -183,7 +210,7 @@ class Command(BaseCommand):
         manager = User.objects.get(email="manager@kramar.local")
         products = dict(Product.objects.filter(sku__in=[p[0] for p in PRODUCTS]).values_list("sku", "pk"))
         created = 0
-        for token, items, confirm in ORDERS:
+        for token, items, confirm, (city, number) in ORDERS:
             # The checkout token makes place_order itself idempotent: a second run gets the
             # order the first one made (created=False) and touches no stock.
             order, new = place_order(
@@ -194,6 +221,7 @@ class Command(BaseCommand):
                 source=Source.SYSTEM,
                 comment="Demo order",
                 **CUSTOMER_CONTACT,
+                **self._delivery(city, number),
             )
             if new and confirm:
                 confirm_order(
@@ -201,3 +229,18 @@ class Command(BaseCommand):
                 )
             created += new
         self._report("orders", created, len(ORDERS))
+
+    @staticmethod
+    def _delivery(city: str, number: str) -> dict:
+        """The branch's names and Refs, as the checkout stores them; its city's first branch if
+        that number is not in the directory; free text only when the directory is empty."""
+        branches = Warehouse.objects.filter(city__name=city, is_active=True).select_related("city")
+        branch = branches.filter(number=number).first() or branches.order_by("kind", "number").first()
+        if branch is None:
+            return {"delivery_city": city, "delivery_branch": f"Відділення №{number}"}
+        return {
+            "delivery_city": branch.city.name,
+            "delivery_branch": branch.name,
+            "delivery_city_ref": branch.city_id,
+            "delivery_warehouse_ref": branch.ref,
+        }
