@@ -317,25 +317,36 @@ def track_shipments(*, now=None, carrier=None, chunk: int = 100) -> int:
 # --- staff and order reactions --------------------------------------------------------------
 
 
-def _delete_or_flag(shipment: Shipment, carrier, reason: str) -> None:
-    """Delete a locked shipment's waybill if the carrier still allows it; else flag it."""
-    if shipment.status in (S.PENDING, S.NEEDS_ATTENTION) and not shipment.waybill_ref:
-        shipment.cancel()  # nothing exists at the carrier
-    elif shipment.status == S.LABEL_CREATED and shipment.carrier_status_code in (None, 1):
-        carrier.delete_waybill(ref=shipment.waybill_ref)
-        shipment.cancel()
-    elif shipment.status == S.LABEL_CREATED:
-        shipment.flag()
-        shipment.last_error = (
-            f"{reason}, but the parcel is already with Nova Poshta "
-            f"({shipment.carrier_status_text or shipment.carrier_status_code}): "
-            "have it refused or returned."
-        )
-    shipment.save()
+def _deletable_at_carrier(shipment: Shipment) -> bool:
+    """A waybill the carrier still lets us delete: created, not yet handed over."""
+    return shipment.status == S.LABEL_CREATED and shipment.carrier_status_code in (None, 1)
+
+
+def _settle_cancelled(*, shipment_id: int, waybill_deleted: bool, reason: str) -> Shipment:
+    """After the order is cancelled (and the carrier was asked, without locks): record the outcome."""
+    with transaction.atomic():
+        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+        lock_order(order_id)
+        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        if shipment.status in (S.PENDING, S.NEEDS_ATTENTION) and not shipment.waybill_ref:
+            shipment.cancel()  # nothing exists at the carrier
+        elif shipment.status == S.LABEL_CREATED and waybill_deleted:
+            shipment.cancel()
+        elif shipment.status == S.LABEL_CREATED:
+            shipment.flag()
+            shipment.last_error = (
+                f"{reason}, but the parcel is already with Nova Poshta "
+                f"({shipment.carrier_status_text or shipment.carrier_status_code}): have it refused or returned."
+            )
+        shipment.save()
+        return shipment
 
 
 def cancel_waybills_of_cancelled_orders(*, limit: int = 100) -> int:
-    """Delete the waybills of orders cancelled before hand-over (Beat sweep)."""
+    """Delete the waybills of orders cancelled before hand-over (Beat sweep).
+
+    The carrier is called with no lock held; the outcome is recorded afterwards.
+    """
     carrier = get_carrier()
     shipments = list(
         Shipment.objects.filter(order__status=Order.Status.CANCELLED).filter(
@@ -344,48 +355,56 @@ def cancel_waybills_of_cancelled_orders(*, limit: int = 100) -> int:
     )
     done = 0
     for shipment in shipments:
-        with transaction.atomic():
-            lock_order(shipment.order_id)
-            locked = Shipment.objects.select_for_update().get(pk=shipment.pk)
+        deleted = False
+        if _deletable_at_carrier(shipment):
             try:
-                _delete_or_flag(locked, carrier, "Order cancelled")
+                carrier.delete_waybill(ref=shipment.waybill_ref)
+                deleted = True
             except CarrierError as exc:
-                logger.warning("could not delete waybill %s: %s", locked.tracking_number, exc)
-                continue
-            done += 1
+                if exc.transient:
+                    logger.warning("could not delete waybill %s yet: %s", shipment.tracking_number, exc)
+                    continue  # the next sweep tries again
+                logger.warning("Nova Poshta refused to delete waybill %s: %s", shipment.tracking_number, exc)
+        _settle_cancelled(shipment_id=shipment.pk, waybill_deleted=deleted, reason="Order cancelled")
+        done += 1
     return done
 
 
 def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
-    """Stop a parcel before hand-over (staff): the order is cancelled and its waybill deleted."""
+    """Stop a parcel before hand-over (staff): its waybill is deleted, then the order is cancelled.
+
+    The carrier is asked first, with no lock held; if it refuses, nothing is cancelled.
+    """
     from orders.services import cancel_order
 
     if not (reason or "").strip():
         raise ShipmentStateError("Say why the parcel is cancelled.")
     shipment = Shipment.objects.get(pk=shipment_id)
     if shipment.status not in (S.PENDING, S.LABEL_CREATED, S.NEEDS_ATTENTION) or (
-        shipment.status == S.LABEL_CREATED and shipment.carrier_status_code not in (None, 1)
+        shipment.status == S.LABEL_CREATED and not _deletable_at_carrier(shipment)
     ):
         raise ShipmentStateError(
             f"The parcel is {shipment.get_status_display().lower()}; it can no longer be "
             "cancelled. Have it refused or returned instead."
         )
-    with transaction.atomic():
-        order = lock_order(shipment.order_id)
-        if order.status != Order.Status.CANCELLED:
-            cancel_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
-        locked = Shipment.objects.select_for_update().get(pk=shipment_id)
+    deleted = False
+    if _deletable_at_carrier(shipment):
         try:
-            _delete_or_flag(locked, get_carrier(), "Order cancelled")
+            get_carrier().delete_waybill(ref=shipment.waybill_ref)
+            deleted = True
         except CarrierError as exc:
-            # Raised inside the block, so the order's cancellation is rolled back with it.
             advice = (
                 "try again in a minute" if exc.transient else "if the parcel is on its way, have it refused or returned"
             )
             raise ShipmentStateError(
-                f"Nova Poshta did not delete waybill {locked.tracking_number}: {exc}. Nothing was cancelled; {advice}."
+                f"Nova Poshta did not delete waybill {shipment.tracking_number}: {exc}. Nothing was cancelled; "
+                f"{advice}."
             ) from None
-    return locked
+    with transaction.atomic():
+        order = lock_order(shipment.order_id)
+        if order.status != Order.Status.CANCELLED:
+            cancel_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
+        return _settle_cancelled(shipment_id=shipment_id, waybill_deleted=deleted, reason="Order cancelled")
 
 
 def retry_shipment(*, shipment_id: int, by) -> Shipment:
