@@ -28,6 +28,7 @@ from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
 from payments.selectors import order_payment_status, order_payment_statuses, payment_choices
+from shipping.selectors import resolve_delivery
 
 # --- documentation of the headers ------------------------------------------------------------
 
@@ -229,6 +230,20 @@ class OrderListApi(APIView):
         return paginator.get_paginated_response(OrderListApi.OutputSerializer(page, many=True, context=context).data)
 
 
+def _delivery(data: dict) -> dict:
+    """The delivery fields for place_order; Nova Poshta Refs, when sent, must be a real pair."""
+    city_ref, warehouse_ref = data.get("delivery_city_ref", ""), data.get("delivery_warehouse_ref", "")
+    if not (city_ref or warehouse_ref):
+        return {"delivery_city": data["delivery_city"], "delivery_branch": data["delivery_branch"]}
+    city, warehouse = resolve_delivery(city_ref=city_ref, warehouse_ref=warehouse_ref)
+    return {
+        "delivery_city": city.name,
+        "delivery_branch": warehouse.name,
+        "delivery_city_ref": city.ref,
+        "delivery_warehouse_ref": warehouse.ref,
+    }
+
+
 class OrderPlaceApi(APIView):
     """Place an order for the customer; retries with the same checkout token or key are safe."""
 
@@ -240,6 +255,19 @@ class OrderPlaceApi(APIView):
         delivery_city = serializers.CharField(max_length=_max_length("delivery_city"))
         delivery_branch = serializers.CharField(
             max_length=_max_length("delivery_branch"), help_text="Nova Poshta branch or parcel locker."
+        )
+        delivery_city_ref = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=36,
+            help_text="Nova Poshta city Ref (GET /shipping/cities/?q=). With delivery_warehouse_ref the parcel "
+            "is labelled automatically; the names then come from the directory. Checked: a wrong pair is 400.",
+        )
+        delivery_warehouse_ref = serializers.CharField(
+            required=False,
+            allow_blank=True,
+            max_length=36,
+            help_text="Nova Poshta branch or parcel locker Ref (GET /shipping/warehouses/?city=<ref>).",
         )
         comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
         payment_method = serializers.ChoiceField(
@@ -313,8 +341,7 @@ class OrderPlaceApi(APIView):
             full_name=data["full_name"],
             phone=data["phone"],
             email=data["email"],
-            delivery_city=data["delivery_city"],
-            delivery_branch=data["delivery_branch"],
+            **_delivery(data),
             comment=data["comment"],
             payment_method=data["payment_method"],
             items=_quantities_by_product_id(data["items"]),

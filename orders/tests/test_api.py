@@ -699,3 +699,38 @@ def test_store_credit_beyond_the_balance_is_409_and_changes_nothing():
     assert (response.status_code, response.json()["code"]) == (409, "insufficient_funds")
     assert not Order.objects.exists()
     assert reserved(product) == 0
+
+
+def test_nova_poshta_refs_are_checked_and_stored():
+    from tests.factories import np_branch
+
+    branch = np_branch(city_name="Львів", number="3")
+    other_city_branch = np_branch(city_name="Одеса", number="2")
+    product = ProductFactory(stock=5)
+    client = client_for(UserFactory())
+
+    wrong = client.post(
+        ORDERS_URL,
+        order_body(
+            {"product_id": product.pk, "quantity": 1},
+            delivery_city_ref=branch.city_id,
+            delivery_warehouse_ref=other_city_branch.ref,
+        ),
+        format="json",
+    )
+    assert (wrong.status_code, wrong.json()["code"]) == (400, "invalid_delivery")
+    assert not Order.objects.exists()
+
+    right = client.post(
+        ORDERS_URL,
+        order_body(
+            {"product_id": product.pk, "quantity": 1},
+            delivery_city_ref=branch.city_id,
+            delivery_warehouse_ref=branch.ref,
+        ),
+        format="json",
+    )
+    assert right.status_code == 201
+    order = Order.objects.get()
+    assert (order.delivery_city_ref, order.delivery_warehouse_ref) == (branch.city_id, branch.ref)
+    assert (order.delivery_city, order.delivery_branch) == ("Львів", branch.name)
