@@ -58,9 +58,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     email = models.EmailField("e-mail")
     delivery_city = models.CharField(max_length=120)
     delivery_branch = models.CharField(max_length=255, help_text="Nova Poshta branch or parcel locker.")
-    delivery_city_ref = models.CharField(max_length=36, blank=True, help_text="Nova Poshta city Ref.")
+    delivery_city_ref = models.CharField(
+        max_length=36, blank=True, help_text="Nova Poshta city Ref (Shipping › Cities); the names follow it."
+    )
     delivery_warehouse_ref = models.CharField(
-        max_length=36, blank=True, help_text="Nova Poshta branch or parcel locker Ref."
+        max_length=36, blank=True, help_text="Nova Poshta branch or parcel locker Ref (Shipping › Warehouses)."
     )
     tracking_number = models.CharField(max_length=40, blank=True, help_text="The carrier's waybill (TTN).")
     comment = models.TextField(blank=True)

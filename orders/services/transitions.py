@@ -17,7 +17,17 @@ from orders.services.store_credit import book_delivery, release_store_credit, se
 from orders.services.validation import clean_contact
 from orders.tasks import send_order_email_task
 
-EDITABLE_FIELDS = ("full_name", "phone", "email", "delivery_city", "delivery_branch", "comment")
+EDITABLE_FIELDS = (
+    "full_name",
+    "phone",
+    "email",
+    "delivery_city",
+    "delivery_branch",
+    "delivery_city_ref",
+    "delivery_warehouse_ref",
+    "comment",
+)
+_FREE_TEXT = ("comment", "delivery_city_ref", "delivery_warehouse_ref")
 TIMESTAMP_FIELD = {
     "confirm": "confirmed_at",
     "pay": "confirmed_at",
@@ -210,7 +220,11 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
 
 @transaction.atomic
 def update_order_details(*, order_id: int, expected_version: int, changes: Mapping[str, str]) -> Order:
-    """Correct an open order's contact or delivery details; refused when stale or closed."""
+    """Correct an open order's contact or delivery details; refused when stale or closed.
+
+    Nova Poshta Refs are taken as given: the caller (the admin) checks them against the
+    directory, which lives in shipping, above orders.
+    """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise InvalidCheckout(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
@@ -222,9 +236,10 @@ def update_order_details(*, order_id: int, expected_version: int, changes: Mappi
             "edit",
             f"Order {order.number} is {order.get_status_display().lower()}; its details can no longer be changed.",
         )
-    merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f != "comment"}
+    merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f not in _FREE_TEXT}
     cleaned = clean_contact(**merged)
-    cleaned["comment"] = (changes.get("comment", order.comment) or "").strip()
+    for field in _FREE_TEXT:  # the caller checked the Refs against the Nova Poshta directory
+        cleaned[field] = (changes.get(field, getattr(order, field)) or "").strip()
     changed = [f for f, v in cleaned.items() if getattr(order, f) != v]
     if not changed:
         return order

@@ -48,6 +48,8 @@ def edit_data(order, **changes):
         "delivery_city": order.delivery_city,
         "delivery_branch": order.delivery_branch,
         "comment": order.comment,
+        "delivery_city_ref": order.delivery_city_ref,
+        "delivery_warehouse_ref": order.delivery_warehouse_ref,
         "expected_version": order.version,
         "lines-TOTAL_FORMS": len(lines),
         "lines-INITIAL_FORMS": len(lines),
@@ -524,3 +526,30 @@ def test_warehouse_cannot_run_bulk_confirm_by_posting_it(client):
     assert response.context["action_form"] is None
     assert messages_of(response) == []
     assert snapshot(order) == before
+
+
+def test_support_moves_an_order_to_another_nova_poshta_branch(client):
+    from tests.factories import np_branch
+
+    branch = np_branch(city_name="Львів", number="3")
+    elsewhere = np_branch(city_name="Одеса", number="2")
+    order = place_test_order()
+    login_as(client, "Support")
+
+    refused = client.post(
+        change_url(order), edit_data(order, delivery_city_ref=branch.city_id, delivery_warehouse_ref=elsewhere.ref)
+    )
+    assert refused.status_code == 200
+    assert "Choose a Nova Poshta branch or parcel locker in Львів." in refused.content.decode()
+    order.refresh_from_db()
+    assert order.delivery_warehouse_ref == ""
+
+    client.post(
+        change_url(order), edit_data(order, delivery_city_ref=branch.city_id, delivery_warehouse_ref=branch.ref)
+    )
+    order.refresh_from_db()
+    assert (order.delivery_city, order.delivery_branch, order.delivery_warehouse_ref) == (
+        "Львів",
+        branch.name,
+        branch.ref,
+    )
