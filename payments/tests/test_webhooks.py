@@ -295,3 +295,20 @@ def test_an_order_past_its_payment_deadline_cannot_be_paid(sandbox):
     with pytest.raises(PaymentNotPossible, match="not paid in time"):
         start(order)
     assert not Payment.objects.exists()
+
+
+def test_the_store_credit_page_offers_a_top_up(client):
+    from tests.factories import UserFactory
+
+    client.force_login(UserFactory())
+    assert "/account/store-credit/top-up/" in client.get("/account/store-credit/").content.decode()
+    page = client.get("/account/store-credit/top-up/")
+    assert page.status_code == 200
+    assert 'value="sandbox"' in page.content.decode()
+    refused = client.post("/account/store-credit/top-up/", {"amount": "abc", "provider": "sandbox"})
+    assert refused.status_code == 400
+    assert not Payment.objects.exists()
+    started = client.post("/account/store-credit/top-up/", {"amount": "150", "provider": "sandbox"})
+    assert started.status_code == 302
+    assert "/payments/sandbox/" in started["Location"]
+    assert Payment.objects.get().amount == 15000
