@@ -3,10 +3,36 @@
 import re
 
 from django.contrib import admin
+from django.utils.html import format_html
 
 from core.exceptions import DomainError
 from core.models import IdempotencyKey
 from core.validators import normalize_ua_phone
+
+
+def badge(css: str, colour: str, label: str) -> str:
+    """A coloured status pill for changelists (order, payment, shipment, webhook statuses)."""
+    return format_html(
+        '<span class="kr-status {}" style="background:{};color:#fff;padding:2px 8px;'
+        'border-radius:10px;white-space:nowrap">{}</span>',
+        css,
+        colour,
+        label,
+    )
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """View-only: the model changes only through its app's services (or never, the ledger)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
 
 # Only digits, spaces and phone punctuation: "067 123 45 67", "+38 (067) 123-45-67".
 _PHONE_LIKE = re.compile(r"^[\d\s()+\-.]+$")

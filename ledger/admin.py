@@ -18,6 +18,7 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
 from core.money import format_money
 from ledger.forms import ReversalForm, StatementForm, WalletAdjustmentForm
@@ -25,19 +26,6 @@ from ledger.integrity import verify_ledger
 from ledger.models import Account, Hold, JournalEntry, Posting
 from ledger.selectors import statement, trial_balance
 from ledger.services import credit_wallet, debit_wallet, reverse_entry
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """View-only: the ledger is append-only everywhere, the admin included."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class PostingInline(admin.TabularInline):

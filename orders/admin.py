@@ -18,7 +18,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django_fsm import has_transition_perm
 
-from core.admin import ServiceFormErrorsMixin, ServiceRefused, phone_in_search
+from core.admin import ServiceFormErrorsMixin, ServiceRefused, badge, phone_in_search
 from core.exceptions import DomainError
 from core.money import format_money
 from core.validators import normalize_ua_phone
@@ -216,12 +216,8 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, order):
-        return format_html(
-            '<span class="kr-status kr-status-{}" style="background:{};color:#fff;padding:2px 8px;'
-            'border-radius:10px;white-space:nowrap">{}</span>',
-            order.status,
-            STATUS_COLOURS.get(order.status, "#757575"),
-            order.get_status_display(),
+        return badge(
+            f"kr-status-{order.status}", STATUS_COLOURS.get(order.status, "#757575"), order.get_status_display()
         )
 
     @admin.display(description="payment")

@@ -20,6 +20,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from core.admin import ReadOnlyAdmin, badge
 from core.exceptions import DomainError
 from core.money import format_money
 from ledger.forms import parse_hryvnias
@@ -46,16 +47,6 @@ RESULT_COLOURS = {
     WebhookEvent.Result.FAILED: "#c62828",
 }
 PRE_STYLE = "white-space:pre-wrap;word-break:break-all;max-height:30em;overflow:auto;margin:0"
-
-
-def badge(css: str, colour: str, label: str) -> str:
-    return format_html(
-        '<span class="kr-status {}" style="background:{};color:#fff;padding:2px 8px;'
-        'border-radius:10px;white-space:nowrap">{}</span>',
-        css,
-        colour,
-        label,
-    )
 
 
 def result_badge(event: WebhookEvent) -> str:
@@ -90,19 +81,6 @@ def order_link(payment: Payment) -> str:
         return format_html("top-up: {}", payment.customer.email if payment.customer_id else "—")
     url = reverse("admin:orders_order_change", args=[payment.order_id])
     return format_html('<a href="{}">{}</a>', url, payment.order.number)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Payments change only through payments.services; the admin never adds, edits or deletes."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class ReadOnlyInline(admin.TabularInline):

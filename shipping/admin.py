@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import Truncator
 
-from core.admin import phone_in_search
+from core.admin import badge, phone_in_search
 from core.exceptions import DomainError
 from core.money import format_money
 from shipping.models import City, Shipment, Warehouse
@@ -189,10 +189,8 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, shipment):
-        return format_html(
-            '<span class="kr-status kr-status-{}" style="background:{};color:#fff;padding:2px 8px;'
-            'border-radius:10px;white-space:nowrap">{}</span>',
-            shipment.status,
+        return badge(
+            f"kr-status-{shipment.status}",
             STATUS_COLOURS.get(shipment.status, "#757575"),
             shipment.get_status_display(),
         )
