@@ -118,22 +118,36 @@ class CheckoutForm(forms.Form):
     use_store_credit = forms.BooleanField(label="Pay with my store credit", required=False)
     checkout_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, store_credit: int = 0, online: bool = False, **kwargs):
+    def __init__(self, *args, store_credit: int = 0, online=(), **kwargs):
         """`store_credit`: what the shopper's store credit can pay of this cart (0 hides the choice).
 
-        `online`: offer online card payment (a payment provider is switched on).
+        `online`: the payment providers switched on, as (code, label): each is offered as
+        "pay online now with ...", and the shopper goes straight to its page after placing.
         """
         super().__init__(*args, **kwargs)
+        self.providers = dict(online)
         if online:
             self.fields["payment_method"].choices = [
-                (Order.PaymentMethod.ONLINE.value, "Pay online now (card, Apple Pay, Google Pay)"),
+                *(
+                    (f"online:{code}", f"Pay online now with {label} (card, Apple Pay, Google Pay)")
+                    for code, label in online
+                ),
                 *self.fields["payment_method"].choices,
             ]
+        self.provider = ""
         self.store_credit = store_credit
         if store_credit:
             self.fields["use_store_credit"].label = f"Pay {format_money(store_credit)} with my store credit"
         else:
             del self.fields["use_store_credit"]
+
+    def clean_payment_method(self) -> str:
+        """ "online:<provider>" is the online method with that provider; store the provider apart."""
+        method = self.cleaned_data["payment_method"]
+        if method.startswith("online:"):
+            self.provider = method.removeprefix("online:")
+            return Order.PaymentMethod.ONLINE.value
+        return method
 
     def store_credit_to_use(self) -> int:
         return self.store_credit if self.cleaned_data.get("use_store_credit") else 0

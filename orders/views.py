@@ -16,7 +16,7 @@ from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
 from orders.exceptions import CheckoutTokenConflict, OrderNotFound
 from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
-from orders.models import Source
+from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 from shipping.exceptions import InvalidDelivery
@@ -149,7 +149,7 @@ def _render_checkout(request, *, contents: CartContents, form: CheckoutForm, sta
 def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
     data = request.POST.copy()
     data["checkout_token"] = cart.checkout_token()
-    return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()), online=bool(payment_choices()))
+    return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()), online=payment_choices())
 
 
 @never_cache
@@ -167,7 +167,7 @@ def checkout(request):
     form = CheckoutForm(
         initial={**_initial_contact(request.user), "checkout_token": cart.checkout_token()},
         store_credit=_store_credit_for(request, contents),
-        online=bool(payment_choices()),
+        online=payment_choices(),
     )
     return _render_checkout(request, contents=contents, form=form)
 
@@ -196,7 +196,7 @@ def _checkout_submit(request, cart: Cart):
         messages.info(request, "Your cart is empty: add something before checking out.")
         return _redirect_see_other("orders:cart")
 
-    form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=bool(payment_choices()))
+    form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=payment_choices())
     form_is_valid = form.is_valid()  # the delivery is checked either way, so every error shows at once
     delivery = _picked_delivery(form)
     if not form_is_valid or delivery is None:
@@ -232,7 +232,24 @@ def _checkout_submit(request, cart: Cart):
     cart.clear()
     remember_order(request.session, public_token=order.public_token)
     messages.success(request, f"Thank you! Your order {order.number} is placed.")
+    if order.payment_method == Order.PaymentMethod.ONLINE and form.provider and _created:
+        return _go_pay(request, order, form.provider)
     return _redirect_see_other(order)
+
+
+def _go_pay(request, order, provider: str):
+    """Straight from checkout to the provider's page; if it is down, the order page offers a retry."""
+    from payments.services import start_order_payment
+    from payments.views import callback_url_for, pay_redirect, return_url_for
+
+    try:
+        payment = start_order_payment(
+            order_id=order.pk, provider_code=provider, return_url_for=return_url_for, callback_url_for=callback_url_for
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _redirect_see_other(order)
+    return pay_redirect(request, payment)
 
 
 def _picked_delivery(form: CheckoutForm) -> tuple[City, Warehouse] | None:

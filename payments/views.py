@@ -48,7 +48,8 @@ def callback(request, provider):
     return HttpResponse(body, status=status, content_type=content_type)
 
 
-def _send_to_provider(request, payment):
+def pay_redirect(request, payment):
+    """Send the shopper to the provider: a redirect, or a self-submitting form (LiqPay)."""
     if payment.redirect_url:
         return HttpResponseRedirect(payment.redirect_url)
     return render(request, "payments/redirect.html", {"payment": payment})
@@ -72,7 +73,7 @@ def pay_order(request, token):
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(order.get_absolute_url())
-    return _send_to_provider(request, payment)
+    return pay_redirect(request, payment)
 
 
 @csrf_exempt  # Fondy and WayForPay send the browser back with a POST; this view changes nothing
@@ -111,7 +112,7 @@ def top_up(request):
         except forms.ValidationError as exc:
             error = " ".join(exc.messages)
         else:
-            return _send_to_provider(request, payment)
+            return pay_redirect(request, payment)
     return render(
         request, "payments/top_up.html", {"providers": providers, "error": error}, status=400 if error else 200
     )

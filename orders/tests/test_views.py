@@ -527,3 +527,26 @@ def test_cart_lists_the_guests_recent_orders(client):
 
     assert response.context["recent_orders"] == [order]
     assertContains(response, f'<a href="/orders/{order.public_token}/">Order {order.number}</a>', html=True)
+
+
+def test_paying_online_goes_straight_from_checkout_to_the_providers_page(client):
+    from payments.models import Payment
+
+    product = ProductFactory(stock=3, price=25000)
+    add_to_cart(client, product)
+    page = client.get(CHECKOUT_URL).content.decode()
+    assert 'value="online:sandbox"' in page
+
+    response = client.post(CHECKOUT_URL, checkout_form(client, payment_method="online:sandbox"))
+
+    order = Order.objects.get()
+    payment = Payment.objects.get()
+    assert (order.payment_method, order.status, payment.status, payment.amount) == (
+        "online",
+        "placed",
+        "pending",
+        25000,
+    )
+    assert response.status_code == 302
+    assert response["Location"] == payment.redirect_url
+    assert "/payments/sandbox/" in payment.redirect_url
