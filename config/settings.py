@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "payments.tasks.reconcile_payments_task",
         "schedule": timedelta(minutes=2),
     },
+    "send-stuck-refunds": {
+        "task": "payments.tasks.send_stuck_refunds_task",
+        "schedule": timedelta(minutes=5),
+    },
     "refund-closed-orders": {
         "task": "payments.tasks.refund_money_of_closed_orders_task",
         "schedule": timedelta(minutes=5),

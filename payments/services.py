@@ -17,7 +17,7 @@ from datetime import timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from catalog.exceptions import OutOfStock
+from catalog.exceptions import OutOfStock, ProductUnavailable
 from core import runtime
 from core.exceptions import ValidationError
 from ledger.postings import record_capture, record_refund, record_wallet_top_up
@@ -371,7 +371,7 @@ def _on_captured(payment, order, update) -> str:
         )
         return "store credit topped up"
     reason = f"Paid by {payment.provider} ({payment.reference})"
-    outcome = ""
+    outcome, confirm = "", False
     already_paid = (
         Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False)
         .exclude(pk=payment.pk)
@@ -380,16 +380,23 @@ def _on_captured(payment, order, update) -> str:
     if already_paid:
         outcome = f"order {order.number} was already paid"
     elif order.status == Order.Status.PLACED:
-        confirm_paid_order(order=order, reason=reason, source=Source.WEBHOOK)
+        confirm = True
+    elif order.status == Order.Status.EXPIRED and order.store_credit:
+        # Its store credit went back to the wallet when it expired; never revive half-paid.
+        outcome = f"order {order.number} expired and its store credit was released"
     elif order.status == Order.Status.EXPIRED:
         try:
             with transaction.atomic():
                 revive_paid_order(order=order, reason=f"{reason} after the order expired", source=Source.WEBHOOK)
-        except OutOfStock:
+        except (OutOfStock, ProductUnavailable):
             outcome = f"order {order.number} expired and its goods are gone"
     else:
         outcome = f"order {order.number} is {order.get_status_display().lower()}"
+    # The capture is booked before the order is confirmed (which posts any store-credit hold),
+    # so every entry in this transaction takes the provider's accounts before the others.
     _book_capture(payment, overpayment=bool(outcome))
+    if confirm:
+        confirm_paid_order(order=order, reason=reason, source=Source.WEBHOOK)
     if not outcome:
         return f"captured; order {order.number} confirmed"
     return f"captured as an overpayment: {outcome}; " + _settle_overpayment(payment)
@@ -423,7 +430,7 @@ def _settle_overpayment(payment: Payment) -> str:
         idempotency_key=f"payment:{payment.reference}:overpayment-refund",
         automatic=True,
     )
-    transaction.on_commit(lambda: send_refund_task_delay(refund.pk))
+    transaction.on_commit(lambda: send_refund_task_delay(refund.pk), robust=True)
     return "refund requested automatically"
 
 
@@ -438,21 +445,33 @@ def _on_refund_pending(payment, order, update) -> str:
 
 
 def _on_refunded(payment, order, update) -> str:
+    if payment.purpose == Payment.Purpose.TOP_UP:
+        payment.needs_review = True
+        payment.review_reason = "The provider reports a refund of a store-credit top-up: take the credit back by hand."
+        return "top-up refunded at the provider: left for review"
     total = update.refunded_total if update.refunded_total is not None else update.amount
     if total is None or total <= payment.refunded_amount:
         return "ignored: nothing newly refunded"
-    total = min(total, payment.captured_amount)
-    newly = total - payment.refunded_amount
-    for refund in (
-        payment.refunds.select_for_update()
-        .filter(status__in=[Refund.Status.PENDING, Refund.Status.REQUESTED])
-        .order_by("id")
-    ):
-        if refund.amount > newly:
-            break
-        _complete_refund(payment, refund)
-        newly -= refund.amount
-    if newly > 0:  # refunded at the provider's dashboard: record it as it is
+    newly = min(total, payment.captured_amount) - payment.refunded_amount
+    # Refunds already sent to the provider first (pending), then those still queued.
+    open_refunds = sorted(
+        payment.refunds.select_for_update().filter(status__in=[Refund.Status.PENDING, Refund.Status.REQUESTED]),
+        key=lambda r: (r.status != Refund.Status.PENDING, r.pk),
+    )
+    unmatched = []
+    for refund in open_refunds:
+        if refund.amount <= newly:
+            _complete_refund(payment, refund)
+            newly -= refund.amount
+        else:
+            unmatched.append(refund)
+    if newly > 0 and unmatched:
+        payment.needs_review = True
+        payment.review_reason = (
+            f"The provider reports {total} kopiyky refunded, which does not match the refunds still open; "
+            "check them by hand."
+        )[:500]
+    elif newly > 0:  # refunded at the provider's dashboard: record it as it is
         refund = Refund.objects.create(
             payment=payment,
             amount=newly,
@@ -461,7 +480,7 @@ def _on_refunded(payment, order, update) -> str:
             automatic=True,
             status=Refund.Status.PENDING,
         )
-        payment.refund_requested_amount = min(payment.captured_amount, payment.refund_requested_amount + newly)
+        payment.refund_requested_amount += newly
         _complete_refund(payment, refund)
     return f"refunded {payment.refunded_amount} of {payment.captured_amount}"
 
@@ -499,6 +518,10 @@ def _create_refund(
         return existing
     if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
         raise RefundNotPossible(f"Only a captured payment can be refunded; this one is {payment.status}.")
+    if payment.purpose == Payment.Purpose.TOP_UP:
+        # The money became store credit the customer may already have spent; take the credit
+        # back in the ledger admin (Store credit) first, then refund outside kramar if needed.
+        raise RefundNotPossible("A store-credit top-up is not refunded to the card from here.")
     if not isinstance(amount, int) or amount <= 0:
         raise InvalidRefund("The refund must be a positive amount.")
     if amount > payment.refundable:
@@ -534,7 +557,8 @@ def request_refund(*, payment_id: int, amount: int, reason: str, by, idempotency
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         refund = _create_refund(payment=payment, amount=amount, reason=reason, by=by, idempotency_key=idempotency_key)
         if refund.status == Refund.Status.REQUESTED:
-            transaction.on_commit(lambda: send_refund_task_delay(refund.pk))
+            # Robust: a broker hiccup must not fail the request; send_stuck_refunds picks it up.
+            transaction.on_commit(lambda: send_refund_task_delay(refund.pk), robust=True)
     return refund
 
 
@@ -583,9 +607,12 @@ def send_refund(*, refund_id: int) -> Refund:
 
 
 def _fail_refund(*, refund_id: int, message: str) -> Refund:
+    order_id, payment_id = Refund.objects.filter(pk=refund_id).values_list("payment__order_id", "payment_id").get()
     with transaction.atomic():
+        if order_id:
+            lock_order(order_id)  # the global lock order: order, payment, then its refunds
+        payment = Payment.objects.select_for_update().get(pk=payment_id)
         refund = Refund.objects.select_for_update().get(pk=refund_id)
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
         if refund.status in (Refund.Status.PENDING, Refund.Status.REQUESTED):
             refund.status, refund.resolved_at = Refund.Status.FAILED, timezone.now()
             refund.provider_message = message[:500]
@@ -596,7 +623,31 @@ def _fail_refund(*, refund_id: int, message: str) -> Refund:
     return refund
 
 
-# --- review ---------------------------------------------------------------------------------
+def send_stuck_refunds(*, now=None, limit: int = 100) -> dict:
+    """Send refunds whose send task was lost, and flag those the provider never settled (Beat).
+
+    A refund still `requested` a few minutes after it was asked for is sent now (sending is
+    once-only: it is marked pending first). One `pending` for a day, that reconciliation
+    could not settle, is put in front of a person; it is never re-sent blindly.
+    """
+    now = now or timezone.now()
+    requested = list(
+        Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lte=now - timedelta(minutes=3)).values_list(
+            "pk", flat=True
+        )[:limit]
+    )
+    for refund_id in requested:
+        try:
+            send_refund(refund_id=refund_id)
+        except Exception:  # one bad refund must not stop the others
+            logger.exception("sending refund %s failed", refund_id)
+    stale = Payment.objects.filter(
+        refunds__status=Refund.Status.PENDING, refunds__created_at__lte=now - timedelta(hours=24), needs_review=False
+    ).distinct()
+    flagged = stale.update(
+        needs_review=True, review_reason="A refund has been in progress at the provider for over a day: check it there."
+    )
+    return {"sent": len(requested), "flagged": flagged}
 
 
 def mark_payment_reviewed(*, payment_id: int, by, note: str) -> Payment:
@@ -643,10 +694,13 @@ def reconcile_payments(*, now=None, limit: int = 100) -> int:
         Payment.objects.filter(pk=payment.pk).update(last_checked_at=now)
         try:
             update = get_provider(payment.provider).fetch_status(payment_ref=str(payment.reference))
+            ingest_update(provider_code=payment.provider, update=update, source="poll")
         except ProviderError as exc:
             logger.warning("reconciliation of %s failed: %s", payment.reference, exc)
             continue
-        ingest_update(provider_code=payment.provider, update=update, source="poll")
+        except Exception:  # recorded in the inbox as failed; the others still get checked
+            logger.exception("reconciliation of %s could not be applied", payment.reference)
+            continue
         checked += 1
     return checked
 
@@ -656,7 +710,7 @@ def refund_money_of_closed_orders(*, limit: int = 100) -> int:
     ids = list(
         Payment.objects.filter(
             purpose=Payment.Purpose.ORDER,
-            status=S.CAPTURED,
+            status__in=[S.CAPTURED, S.PARTIALLY_REFUNDED],
             is_overpayment=False,
             order__status__in=[Order.Status.CANCELLED, Order.Status.EXPIRED],
         ).values_list("pk", flat=True)[:limit]

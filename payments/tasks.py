@@ -35,3 +35,10 @@ def recognize_revenue_of_delivered_orders_task():
     from payments.services import recognize_revenue_of_delivered_orders
 
     return recognize_revenue_of_delivered_orders()
+
+
+@shared_task
+def send_stuck_refunds_task():
+    from payments.services import send_stuck_refunds
+
+    return send_stuck_refunds()
