@@ -55,10 +55,15 @@ def record_refund(
     idempotency_key: str,
     currency: str = DEFAULT_CURRENCY,
     overpayment: bool = False,
+    after_sale: bool = False,
 ) -> Posted:
-    """A provider confirmed a refund: the money goes back to the customer."""
+    """A provider confirmed a refund: the money goes back to the customer.
+
+    It comes out of what we owed: the overpayment, the prepayment, or, once the order was
+    delivered and its revenue booked (`after_sale`), out of sales (a sales return).
+    """
     _positive(amount, "refunded amount")
-    source = "overpayments" if overpayment else "customer_prepayments"
+    source = "overpayments" if overpayment else ("sales" if after_sale else "customer_prepayments")
     return post_entry(
         idempotency_key=idempotency_key,
         kind="refund",

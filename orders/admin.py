@@ -27,7 +27,7 @@ from orders.models import TRANSITIONS, Order, OrderLine, Source
 from orders.selectors import order_history
 from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, TRANSITION_SERVICES, update_order_details
 from payments.selectors import order_payment_status, order_payment_statuses, payments_for_order
-from shipping.selectors import resolve_delivery
+from shipping.selectors import parcel_has_left, resolve_delivery
 
 BUTTON_LABELS = {
     "confirm": "Confirm",
@@ -49,6 +49,17 @@ STATUS_COLOURS = {
     Order.Status.RETURNED: "#c62828",
 }
 TIMESTAMP_FIELDS = tuple(TIMESTAMP_FIELD.values())
+
+
+def _refuse_cancel_if_parcel_left(order: Order, name: str) -> None:
+    """A shipped order may be cancelled only while its waybill can still be deleted."""
+    if name == "cancel" and order.status == Order.Status.SHIPPED and parcel_has_left(order=order):
+        raise OrderStateError(
+            order,
+            "cancel",
+            f"Order {order.number}'s parcel is already with Nova Poshta: have it refused or "
+            "returned instead of cancelling.",
+        )
 
 
 def transition_permission(name: str) -> str:
@@ -397,6 +408,7 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
         )
         if confirmed and form.is_valid():
             try:
+                _refuse_cancel_if_parcel_left(order, name)
                 TRANSITION_SERVICES[name](
                     order_id=order.pk,
                     by=request.user,
@@ -451,6 +463,7 @@ class OrderAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
         done, failed = 0, []
         for order_id, number in queryset.order_by("pk").values_list("pk", "number"):
             try:
+                _refuse_cancel_if_parcel_left(Order.objects.get(pk=order_id), name)
                 service(order_id=order_id, by=request.user, reason=reason, source=Source.ADMIN)
             except DomainError as exc:
                 failed.append(f"{number} ({_without_order_number(exc.message, number)})")

@@ -487,6 +487,12 @@ def _on_refunded(payment, order, update) -> str:
 
 def _complete_refund(payment: Payment, refund: Refund) -> None:
     """A refund is confirmed by the provider: book it and move the payment."""
+    from ledger.models import JournalEntry
+
+    after_sale = bool(
+        payment.order_id
+        and JournalEntry.objects.filter(idempotency_key=f"order:{payment.order_id}:delivered:online").exists()
+    )
     record_refund(
         provider=payment.provider,
         amount=refund.amount,
@@ -494,6 +500,7 @@ def _complete_refund(payment: Payment, refund: Refund) -> None:
         idempotency_key=f"refund:{refund.pk}",
         currency=payment.currency,
         overpayment=payment.is_overpayment,
+        after_sale=after_sale,
     )
     refund.status, refund.resolved_at = Refund.Status.SUCCEEDED, timezone.now()
     refund.save(update_fields=["status", "resolved_at"])

@@ -42,3 +42,13 @@ def resolve_delivery(*, city_ref: str, warehouse_ref: str) -> tuple[City, Wareho
 
 def shipment_for_order(*, order) -> Shipment | None:
     return order.shipments.exclude(status=Shipment.Status.CANCELLED).first()
+
+
+def parcel_has_left(*, order) -> bool:
+    """True when the order's parcel is with the carrier (or beyond): too late to cancel the order."""
+    shipment = shipment_for_order(order=order)
+    if shipment is None:
+        return False
+    if shipment.status in (Shipment.Status.PENDING, Shipment.Status.NEEDS_ATTENTION) and not shipment.waybill_ref:
+        return False
+    return not (shipment.status == Shipment.Status.LABEL_CREATED and shipment.carrier_status_code in (None, 1))

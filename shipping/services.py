@@ -151,7 +151,15 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
         order = lock_order(order_id)
         shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
-        if shipment.status != S.CREATING:
+        if shipment.status == S.PENDING and not shipment.waybill_ref:
+            shipment.claim()  # a waybill we did not know of is ours after all: adopt it
+        elif shipment.status != S.CREATING:
+            if shipment.waybill_ref != waybill.ref:  # never drop a real waybill silently
+                shipment.last_error = (
+                    f"Nova Poshta also has waybill {waybill.number} for {shipment.marker}; "
+                    "delete it there if it is not needed."
+                )[:2000]
+                shipment.save(update_fields=["last_error", "updated_at"])
             return shipment
         shipment.label()
         shipment.waybill_ref, shipment.tracking_number = waybill.ref, waybill.number
@@ -229,6 +237,11 @@ def create_labels(*, now=None, batch_size: int = 20) -> int:
     reconcile_creating(now=now, carrier=carrier)
     created = 0
     for shipment in _claim(now=now, batch_size=batch_size):
+        # Restamp just before the call, and only if still ours: calls are made one after
+        # another, and reconciliation must never judge a shipment whose call has not started.
+        started = timezone.now()
+        if not Shipment.objects.filter(pk=shipment.pk, status=S.CREATING).update(creating_since=started):
+            continue
         try:
             waybill = carrier.create_waybill(_request_for(shipment))
         except CarrierError as exc:
@@ -408,18 +421,35 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
 
 
 def retry_shipment(*, shipment_id: int, by) -> Shipment:
-    """Send a shipment that needed attention back to the queue, with the order's current data."""
+    """Send a shipment that needed attention back to the queue, with the order's current data.
+
+    Nova Poshta is asked first (no lock held) whether a waybill with its marker exists: one is
+    adopted rather than a second created; more than one must be cleaned up by a person.
+    """
+    shipment = Shipment.objects.get(pk=shipment_id)
+    if shipment.status != S.NEEDS_ATTENTION:
+        raise ShipmentStateError(
+            f"Only a shipment that needs attention can be retried; this one is {shipment.get_status_display().lower()}."
+        )
+    if shipment.waybill_ref:
+        raise ShipmentStateError("This shipment already has a waybill; track or cancel it instead.")
+    today = kyiv_today()
+    try:
+        found = get_carrier().find_waybills(
+            marker=shipment.marker, date_from=today - timedelta(days=7), date_to=today + timedelta(days=1)
+        )
+    except CarrierError as exc:
+        raise ShipmentStateError(f"Nova Poshta could not be asked about {shipment.marker}: {exc}") from None
+    if len(found) > 1:
+        raise ShipmentStateError(
+            f"Nova Poshta has {len(found)} waybills for {shipment.marker} "
+            f"({', '.join(w.number for w in found)}): delete the extra ones there first."
+        )
     with transaction.atomic():
-        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
-        order = lock_order(order_id)
+        order = lock_order(shipment.order_id)
         shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
         if shipment.status != S.NEEDS_ATTENTION:
-            raise ShipmentStateError(
-                f"Only a shipment that needs attention can be retried; this one is "
-                f"{shipment.get_status_display().lower()}."
-            )
-        if shipment.waybill_ref:
-            raise ShipmentStateError("This shipment already has a waybill; track or cancel it instead.")
+            raise ShipmentStateError("Someone else changed this shipment; reload the page.")
         if order.status != Order.Status.CONFIRMED:
             raise ShipmentStateError(f"Order {order.number} is {order.get_status_display().lower()}.")
         shipment.recipient_name, shipment.recipient_phone = order.full_name, order.phone
@@ -428,7 +458,11 @@ def retry_shipment(*, shipment_id: int, by) -> Shipment:
             raise ShipmentStateError("Choose the Nova Poshta city and branch on the order first.")
         shipment.retry()
         shipment.attempts, shipment.last_error, shipment.next_attempt_at = 0, "", timezone.now()
+        if found:
+            shipment.claim()
         shipment.save()
+    if found:
+        return _adopt(shipment_id=shipment_id, waybill=found[0], note="found when retrying")
     return shipment
 
 

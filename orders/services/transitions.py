@@ -10,7 +10,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
-from catalog.services import fulfil_reservation, release_reservation, reserve_stock, restock
+from catalog.models import Reservation
+from catalog.services import fulfil_reservation, lock_stock, release_reservation, reserve_stock, restock
 from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
@@ -207,6 +208,14 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
                 Order.objects.select_for_update(skip_locked=True)
                 .filter(status=Order.Status.PLACED, payment_method=Order.PaymentMethod.ONLINE, expires_at__lte=now)
                 .order_by("expires_at", "id")[:batch_size]
+            )
+            # Lock the stock of the whole batch first, in product-id order (the global lock
+            # order): releasing order by order would lock products out of order and could
+            # deadlock with a checkout of the same products.
+            lock_stock(
+                Reservation.objects.filter(
+                    reference__in=[o.stock_reference for o in batch], status="active"
+                ).values_list("product_id", flat=True)
             )
             for order in batch:
                 apply_transition(order, "expire", by=None, reason="Not paid in time", source=Source.BEAT)

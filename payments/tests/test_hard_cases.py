@@ -144,3 +144,21 @@ def test_the_rest_of_a_partly_refunded_payment_goes_back_when_the_order_is_cance
     assert (payment.status, payment.refunded_amount) == ("refunded", 100000)
     assert Payment.objects.count() == 1
     assert verify_ledger().ok
+
+
+def test_a_refund_after_delivery_comes_out_of_sales(sandbox, django_capture_on_commit_callbacks):
+    from orders.services import deliver_order, ship_order
+    from payments.services import recognize_revenue_of_delivered_orders
+
+    order = online_order(price=50000)
+    payment = start(order)
+    deliver(sandbox, payment)
+    ship_order(order_id=order.pk, by=None, source=Source.ADMIN)
+    deliver_order(order_id=order.pk, by=None, source=Source.ADMIN)
+    recognize_revenue_of_delivered_orders()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        request_refund(payment_id=payment.pk, amount=20000, reason="returned item", by=None, idempotency_key="ret")
+
+    assert (money_at("customer_prepayments"), money_at("sales")) == (0, 30000)
+    assert verify_ledger().ok

@@ -118,3 +118,45 @@ def test_two_beat_runs_at_once_never_make_two_labels(run_concurrently, fake_np, 
     assert markers == sorted(o.number for o in orders)
     assert Shipment.objects.filter(status="label_created").count() == 6
     assert Order.objects.filter(status="shipped").count() == 6
+
+
+def test_retry_adopts_a_waybill_the_carrier_already_has(fake_np, np_carrier):
+    from shipping.services import retry_shipment
+
+    order = confirmed_order()
+    plan_shipments()
+    fake_np.fail_next("crash_after_save")
+    create_labels()
+    shipment = order.shipments.get()
+    # say a person flagged it before reconciliation ran
+    Shipment.objects.filter(pk=shipment.pk).update(status="needs_attention")
+
+    retry_shipment(shipment_id=shipment.pk, by=None)
+
+    shipment.refresh_from_db()
+    order.refresh_from_db()
+    assert (shipment.status, order.status) == ("label_created", "shipped")
+    assert len(live_documents(fake_np)) == 1
+
+
+def test_a_late_answer_for_a_released_shipment_is_adopted_not_dropped(fake_np, np_carrier):
+    from shipping.services import _adopt
+
+    order = confirmed_order()
+    plan_shipments()
+    fake_np.fail_next("crash_after_save")
+    create_labels()
+    shipment = order.shipments.get()
+    waybill = np_carrier.find_waybills(
+        marker=order.number,
+        date_from=timezone.localdate() - timedelta(days=1),
+        date_to=timezone.localdate() + timedelta(days=1),
+    )[0]
+    Shipment.objects.filter(pk=shipment.pk).update(status="pending")  # reconciliation released it
+
+    _adopt(shipment_id=shipment.pk, waybill=waybill, note="late answer")
+
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.tracking_number) == ("label_created", waybill.number)
+    create_labels(now=timezone.now() + timedelta(hours=1))
+    assert len(live_documents(fake_np)) == 1

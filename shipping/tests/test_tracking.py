@@ -157,3 +157,20 @@ def test_labels_are_fetched_by_the_server_and_never_show_the_key(fake_np, np_car
     assert fake_np.api_key.encode() not in pdf
     with pytest.raises(ShipmentStateError, match="100x100 thermal layout or A4"):
         label_pdf(shipment_ids=[orders[0].pk], layout="letter")
+
+
+def test_staff_cannot_cancel_an_order_whose_parcel_left(fake_np, np_carrier, client):
+    from tests.factories import StaffFactory
+
+    order, shipment = labelled(fake_np)
+    track_after(fake_np, shipment, 4)  # handed over, on its way
+    client.force_login(StaffFactory(role="Manager"))
+
+    response = client.post(f"/admin/orders/order/{order.pk}/transition/cancel/",
+                           {"confirmed": "1", "reason": "changed mind", "version": order.version + 0})
+
+    order.refresh_from_db()
+    assert order.status == "shipped"
+    assert response.status_code == 302
+    messages = [m.message for m in response.wsgi_request._messages]
+    assert any("already with Nova Poshta" in m for m in messages)
