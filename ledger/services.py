@@ -81,6 +81,26 @@ def _pick_account(code: str, currency: str, lane: int) -> int:
     return ids[lane % len(ids)]
 
 
+def _lane() -> int:
+    """The shard number for the hot accounts of this posting.
+
+    Random, and the same on every hot account one posting touches: two concurrent postings
+    then collide with probability 1/shards. Inside a caller's transaction every posting uses
+    the transaction's lane, so two entries in one transaction (a capture, then a store-credit
+    hold posted) can never take two shards of one account in an order another transaction
+    takes the other way round.
+    """
+    if not connection.in_atomic_block:
+        return random.randrange(HOT_SHARDS)
+    outer = id(connection.atomic_blocks[0])
+    cached = getattr(connection, "_ledger_lane", None)
+    if cached is None or cached[0] != outer:
+        cached = (outer, random.randrange(HOT_SHARDS))
+        connection._ledger_lane = cached
+        transaction.on_commit(lambda: setattr(connection, "_ledger_lane", None))
+    return cached[1]
+
+
 def ensure_wallet(*, user_id: int, currency: str = DEFAULT_CURRENCY) -> Account:
     """The customer's store-credit account, created on first use; it never goes negative."""
     account, _ = Account.objects.get_or_create(
@@ -262,9 +282,7 @@ def post_entry(
     )
 
     def resolve():
-        # One random lane per posting, the same shard number on every hot account it touches:
-        # two concurrent postings then collide with probability 1/shards, not ~3/shards.
-        lane = random.randrange(HOT_SHARDS)
+        lane = _lane()
         return [_pick_account(leg.code, leg.currency, lane) for leg in legs], [leg.amount for leg in legs]
 
     return _post(
