@@ -166,8 +166,10 @@ def test_staff_cannot_cancel_an_order_whose_parcel_left(fake_np, np_carrier, cli
     track_after(fake_np, shipment, 4)  # handed over, on its way
     client.force_login(StaffFactory(role="Manager"))
 
-    response = client.post(f"/admin/orders/order/{order.pk}/transition/cancel/",
-                           {"confirmed": "1", "reason": "changed mind", "version": order.version + 0})
+    response = client.post(
+        f"/admin/orders/order/{order.pk}/transition/cancel/",
+        {"confirmed": "1", "reason": "changed mind", "version": order.version + 0},
+    )
 
     order.refresh_from_db()
     assert order.status == "shipped"
