@@ -41,3 +41,4 @@ test: $(STAMP) services lint
 bench: $(STAMP) services
 	$(PY) bench/checkout.py
 	$(PY) bench/webhooks.py
+	$(PY) bench/ledger.py
