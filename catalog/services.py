@@ -101,6 +101,27 @@ def restock(*, reference: str) -> int:
 
 
 @transaction.atomic
+def unfulfil_reservation(*, reference: str) -> int:
+    """Undo fulfil_reservation: the units are back on the shelf, reserved for the same holder."""
+    reservations = list(
+        Reservation.objects.select_for_update()
+        .filter(reference=reference, status=Reservation.Status.FULFILLED)
+        .order_by("product_id")
+    )
+    if not reservations:
+        return 0
+    lock_stock(r.product_id for r in reservations)
+    for r in reservations:
+        Stock.objects.filter(pk=r.product_id).update(
+            on_hand=F("on_hand") + r.quantity, reserved=F("reserved") + r.quantity
+        )
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+        status=Reservation.Status.ACTIVE, resolved_at=None
+    )
+    return sum(r.quantity for r in reservations)
+
+
+@transaction.atomic
 def set_stock_on_hand(*, product_id: int, on_hand: int) -> Stock:
     """Set the counted units on hand; refused below what is already reserved."""
     if on_hand < 0:

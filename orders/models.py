@@ -214,6 +214,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
+    @transition(field=status, source=Status.SHIPPED, target=Status.CONFIRMED, permission="orders.ship_order")
+    def unship(self, *, by=None, description=None):
+        """Its waybill was voided before hand-over: it waits for a new one."""
+        self.shipped_at = None
+
+    @fsm_log_by
+    @fsm_log_description
     @transition(field=status, source=Status.SHIPPED, target=Status.DELIVERED, permission="orders.deliver_order")
     def deliver(self, *, by=None, description=None):
         self.delivered_at = timezone.now()
@@ -266,6 +273,7 @@ TRANSITIONS = {
     "cancel": "cancel",
     "expire": "expire",
     "return": "return_",
+    "unship": "unship",
 }
 
 

@@ -24,7 +24,7 @@ from core.admin import badge, phone_in_search
 from core.exceptions import DomainError
 from core.money import format_money
 from shipping.models import City, Shipment, Warehouse
-from shipping.services import KYIV, cancel_shipment, kyiv_today, label_pdf, retry_shipment
+from shipping.services import KYIV, cancel_shipment, kyiv_today, label_pdf, retry_shipment, void_waybill
 
 S = Shipment.Status
 MANAGE_PERMISSION = "shipping.manage_shipment"
@@ -128,7 +128,7 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
     search_fields = ("=tracking_number", "marker", "order__number")
     search_help_text = "TTN, order number or the recipient's phone (any format)."
     date_hierarchy = "created_at"
-    actions = ["download_labels_100x100", "download_labels_a4", "retry_selected", "cancel_parcels"]
+    actions = ["download_labels_100x100", "download_labels_a4", "retry_selected", "void_waybills", "cancel_parcels"]
     MANAGE_ACTIONS = frozenset(actions)
     fieldsets = [
         (
@@ -402,6 +402,25 @@ class ShipmentAdmin(ReadOnlyModelAdmin):
             message += f"; {len(failed)} not retried: {'; '.join(failed)}"
         level = messages.SUCCESS if not failed else messages.WARNING if done else messages.ERROR
         self.message_user(request, message + ".", level)
+
+    @admin.action(description="Void waybill and make a new one (fix the order first)", permissions=["manage"])
+    def void_waybills(self, request, queryset):
+        done, failed = [], []
+        for shipment_id, marker in queryset.order_by("pk").values_list("pk", "marker"):
+            try:
+                void_waybill(shipment_id=shipment_id, by=request.user, reason="Voided from the shipping queue")
+            except DomainError as exc:
+                failed.append(f"{marker} ({exc.message.rstrip('.')})")
+            else:
+                done.append(marker)
+        if done:
+            self.message_user(
+                request,
+                f"Voided {len(done)}: {', '.join(done)}; new waybills follow within a minute.",
+                messages.SUCCESS,
+            )
+        if failed:
+            self.message_user(request, f"{len(failed)} not voided: {'; '.join(failed)}.", messages.ERROR)
 
     @admin.action(description="Cancel parcel (cancels the order; asks for a reason)", permissions=["manage"])
     def cancel_parcels(self, request, queryset):

@@ -420,6 +420,42 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
         return _settle_cancelled(shipment_id=shipment_id, waybill_deleted=deleted, reason="Order cancelled")
 
 
+def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
+    """Delete a waybill not yet handed over and put the order back in the label queue.
+
+    For a label made with wrong data: fix the order first, then void; Beat makes a new
+    waybill with the order's current data. The carrier is asked first, with no lock held.
+    """
+    from orders.services import unship_order
+
+    if not (reason or "").strip():
+        raise ShipmentStateError("Say why the waybill is voided.")
+    shipment = Shipment.objects.get(pk=shipment_id)
+    if not _deletable_at_carrier(shipment):
+        raise ShipmentStateError(
+            f"Only a waybill not yet handed to Nova Poshta can be voided; this parcel is "
+            f"{shipment.get_status_display().lower()}."
+        )
+    try:
+        get_carrier().delete_waybill(ref=shipment.waybill_ref)
+    except CarrierError as exc:
+        raise ShipmentStateError(f"Nova Poshta did not delete waybill {shipment.tracking_number}: {exc}.") from None
+    with transaction.atomic():
+        order = lock_order(shipment.order_id)
+        locked = Shipment.objects.select_for_update().get(pk=shipment_id)
+        locked.cancel()
+        locked.last_error = f"Waybill voided: {reason.strip()}"[:2000]
+        locked.save()
+        if order.status == Order.Status.SHIPPED:
+            unship_order(
+                order_id=order.pk,
+                by=by,
+                reason=f"Waybill {locked.tracking_number} voided: {reason}",
+                source=Source.ADMIN,
+            )
+    return locked
+
+
 def retry_shipment(*, shipment_id: int, by) -> Shipment:
     """Send a shipment that needed attention back to the queue, with the order's current data.
 

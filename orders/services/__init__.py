@@ -19,6 +19,7 @@ from orders.services.transitions import (
     return_order,
     revive_paid_order,
     ship_order,
+    unship_order,
     update_order_details,
 )
 from orders.services.validation import MAX_LINES, MAX_QUANTITY
@@ -41,6 +42,7 @@ __all__ = [
     "place_order",
     "return_order",
     "revive_paid_order",
+    "unship_order",
     "ship_order",
     "update_order_details",
 ]

@@ -11,7 +11,14 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from catalog.models import Reservation
-from catalog.services import fulfil_reservation, lock_stock, release_reservation, reserve_stock, restock
+from catalog.services import (
+    fulfil_reservation,
+    lock_stock,
+    release_reservation,
+    reserve_stock,
+    restock,
+    unfulfil_reservation,
+)
 from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
@@ -39,6 +46,7 @@ TIMESTAMP_FIELD = {
     "cancel": "cancelled_at",
     "expire": "expired_at",
     "return": "returned_at",
+    "unship": "shipped_at",
 }
 
 
@@ -152,6 +160,17 @@ def ship_order(
         order.save(update_fields=["tracking_number"])
     fulfil_reservation(reference=order.stock_reference)
     send_order_email_task.delay_on_commit(order_id=order.pk, kind="shipped")
+    return order
+
+
+@transaction.atomic
+def unship_order(*, order_id: int, by, reason: str, source: str) -> Order:
+    """Take a shipped order back to confirmed (its waybill was voided before hand-over)."""
+    order = lock_order(order_id)
+    apply_transition(order, "unship", by=by, reason=reason, source=source)
+    unfulfil_reservation(reference=order.stock_reference)
+    order.tracking_number = ""
+    order.save(update_fields=["tracking_number"])
     return order
 
 

@@ -20,7 +20,7 @@ pytestmark = pytest.mark.django_db
 S = Shipment.Status
 NBSP = "\u00a0"
 CHANGELIST = reverse("admin:shipping_shipment_changelist")
-ACTIONS = ["download_labels_100x100", "download_labels_a4", "retry_selected", "cancel_parcels"]
+ACTIONS = ["download_labels_100x100", "download_labels_a4", "retry_selected", "void_waybills", "cancel_parcels"]
 
 
 @pytest.fixture(autouse=True)

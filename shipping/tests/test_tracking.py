@@ -176,3 +176,26 @@ def test_staff_cannot_cancel_an_order_whose_parcel_left(fake_np, np_carrier, cli
     assert response.status_code == 302
     messages = [m.message for m in response.wsgi_request._messages]
     assert any("already with Nova Poshta" in m for m in messages)
+
+
+def test_voiding_a_waybill_makes_a_new_one_with_the_orders_current_data(fake_np, np_carrier):
+    from catalog.models import Stock
+    from shipping.services import void_waybill
+
+    order, first = labelled(fake_np)
+    product_id = order.lines.get().product_id
+    assert Stock.objects.get(pk=product_id).reserved == 0  # it left with the label
+
+    void_waybill(shipment_id=first.pk, by=None, reason="wrong weight")
+
+    first.refresh_from_db()
+    order.refresh_from_db()
+    assert (first.status, order.status, order.tracking_number) == ("cancelled", "confirmed", "")
+    assert int(fake_np.documents[first.waybill_ref]["StateId"]) == 2
+    assert Stock.objects.get(pk=product_id).reserved == 1
+    plan_shipments()
+    create_labels()
+    order.refresh_from_db()
+    second = order.shipments.exclude(pk=first.pk).get()
+    assert (second.status, second.marker, order.status) == ("label_created", f"{order.number}-2", "shipped")
+    assert order.tracking_number == second.tracking_number != first.tracking_number
