@@ -272,6 +272,24 @@ def verify(*, a_product: int, a_stock: int, a_demand: int, b_products: list[int]
 # --- report ----------------------------------------------------------------------------------
 
 
+def print_table_head(name: str, args, pg_version: str) -> None:
+    """The title line (server, clients, machine) and the column header of a bench's table."""
+    workers = f"{args.workers} {args.worker_class} workers" + (
+        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
+    )
+    print()
+    print(
+        f"kramar {name} bench: gunicorn {workers}, {args.concurrency} client threads, "
+        f"{os.cpu_count()} CPUs, PostgreSQL {pg_version}"
+    )
+    header = (
+        f"{'phase':<34} {'reqs':>6} {'ok':>6} {'req/s':>8} {'ok/s':>8} "
+        f"{'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  other answers"
+    )
+    print(header)
+    print("-" * len(header))
+
+
 def row(label: str, result: PhaseResult, baseline_rps: float, *, ok_status: int) -> str:
     ok = result.count(ok_status)
     others = {k: v for k, v in result.by_status().items() if k != str(ok_status)}
@@ -368,21 +386,8 @@ def main(argv=None) -> int:
                 f"phase {phase}: {len(outcomes)} unexpected answers, e.g. {first.status} {first.body[:200]!r}"
             )
 
-    workers = f"{args.workers} {args.worker_class} workers" + (
-        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
-    )
     base_rps = baseline.per_second()
-    print()
-    print(
-        f"kramar checkout bench: gunicorn {workers}, {args.concurrency} client threads, "
-        f"{os.cpu_count()} CPUs, PostgreSQL {pg_version}"
-    )
-    header = (
-        f"{'phase':<34} {'reqs':>6} {'ok':>6} {'req/s':>8} {'ok/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  other answers"
-    )
-    print(header)
-    print("-" * len(header))
+    print_table_head("checkout", args, pg_version)
     print(row(f"0 baseline GET {BASELINE_PATH}", baseline, base_rps, ok_status=200))
     print(row(f"A 1 product, {args.stock} in stock", phase_a, base_rps, ok_status=201))
     print(row(f"B {args.products} products, carts of 1-3", phase_b, base_rps, ok_status=201))

@@ -22,7 +22,6 @@ when the server answered anything but 200.
 
 import argparse
 import json
-import os
 import random
 import secrets
 import sys
@@ -40,6 +39,7 @@ from bench.checkout import (  # noqa: E402
     clean_bench_redis,
     free_port,
     prepare_database,
+    print_table_head,
     row,
     start_server,
     stop_server,
@@ -318,21 +318,8 @@ def main(argv=None) -> int:
     for phase, result in [("0", baseline), ("1", phase_1), ("2", phase_2), ("3", phase_3)]:
         problems.extend(unexpected_answers(phase, result))
 
-    workers = f"{args.workers} {args.worker_class} workers" + (
-        f" x {args.threads} threads" if args.worker_class == "gthread" else ""
-    )
     base_rps = baseline.per_second()
-    print()
-    print(
-        f"kramar webhook bench: gunicorn {workers}, {args.concurrency} client threads, "
-        f"{os.cpu_count()} CPUs, PostgreSQL {pg_version}"
-    )
-    header = (
-        f"{'phase':<34} {'reqs':>6} {'ok':>6} {'req/s':>8} {'ok/s':>8} "
-        f"{'p50 ms':>7} {'p99 ms':>7} {'ratio':>6}  other answers"
-    )
-    print(header)
-    print("-" * len(header))
+    print_table_head("webhook", args, pg_version)
     print(row(f"0 baseline GET {BASELINE_PATH}", baseline, base_rps, ok_status=200))
     print(row("1 first 'paid' callbacks", phase_1, base_rps, ok_status=200))
     print(row(f"2 duplicate storm (x{args.repeat})", phase_2, base_rps, ok_status=200))

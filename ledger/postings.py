@@ -11,6 +11,30 @@ from ledger.exceptions import InvalidEntry
 from ledger.services import Leg, Posted, ensure_wallet, notify_wallet_change, post_entry
 
 
+def _transfer(
+    *,
+    debit: str,
+    credit: str,
+    amount: int,
+    currency: str,
+    kind: str,
+    memo: str,
+    reference_type: str,
+    reference_id,
+    idempotency_key: str,
+) -> Posted:
+    """Move `amount` from one account to another: the two-leg entry most events are."""
+    _positive(amount, "amount")
+    return post_entry(
+        idempotency_key=idempotency_key,
+        kind=kind,
+        legs=[Leg(debit, amount, currency), Leg(credit, -amount, currency)],
+        memo=memo,
+        reference_type=reference_type,
+        reference_id=reference_id,
+    )
+
+
 def _positive(amount: int, what: str) -> None:
     if not isinstance(amount, int) or amount <= 0:
         raise InvalidEntry(f"The {what} must be a positive whole number of kopiyky.")
@@ -62,41 +86,47 @@ def record_refund(
     It comes out of what we owed: the overpayment, the prepayment, or, once the order was
     delivered and its revenue booked (`after_sale`), out of sales (a sales return).
     """
-    _positive(amount, "refunded amount")
     source = "overpayments" if overpayment else ("sales" if after_sale else "customer_prepayments")
-    return post_entry(
-        idempotency_key=idempotency_key,
+    return _transfer(
+        debit=source,
+        credit=f"psp:{provider}",
+        amount=amount,
+        currency=currency,
         kind="refund",
-        legs=[Leg(source, amount, currency), Leg(f"psp:{provider}", -amount, currency)],
         memo=f"{provider} refund of payment {payment_id}",
         reference_type="payment",
         reference_id=payment_id,
+        idempotency_key=idempotency_key,
     )
 
 
 def record_delivery_revenue(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
     """A prepaid order was delivered: the prepayment becomes a sale."""
-    _positive(amount, "amount")
-    return post_entry(
-        idempotency_key=idempotency_key,
+    return _transfer(
+        debit="customer_prepayments",
+        credit="sales",
+        amount=amount,
+        currency=currency,
         kind="delivery_revenue",
-        legs=[Leg("customer_prepayments", amount, currency), Leg("sales", -amount, currency)],
         memo=f"Order {order_id} delivered",
         reference_type="order",
         reference_id=order_id,
+        idempotency_key=idempotency_key,
     )
 
 
 def record_cod_delivery(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
     """Nova Poshta handed over a COD parcel and took the cash: the carrier owes it to us."""
-    _positive(amount, "amount")
-    return post_entry(
-        idempotency_key=idempotency_key,
+    return _transfer(
+        debit="cod:novaposhta",
+        credit="sales",
+        amount=amount,
+        currency=currency,
         kind="cod_delivery",
-        legs=[Leg("cod:novaposhta", amount, currency), Leg("sales", -amount, currency)],
         memo=f"Order {order_id} delivered, cash on delivery",
         reference_type="order",
         reference_id=order_id,
+        idempotency_key=idempotency_key,
     )
 
 
@@ -104,14 +134,16 @@ def record_cod_remittance(
     *, amount: int, idempotency_key: str, reference: str, currency: str = DEFAULT_CURRENCY
 ) -> Posted:
     """Nova Poshta paid the collected cash into the bank."""
-    _positive(amount, "amount")
-    return post_entry(
-        idempotency_key=idempotency_key,
+    return _transfer(
+        debit="bank",
+        credit="cod:novaposhta",
+        amount=amount,
+        currency=currency,
         kind="cod_remittance",
-        legs=[Leg("bank", amount, currency), Leg("cod:novaposhta", -amount, currency)],
         memo=f"Nova Poshta remittance {reference}",
         reference_type="remittance",
         reference_id=reference,
+        idempotency_key=idempotency_key,
     )
 
 

@@ -74,3 +74,24 @@ def test_beat_schedule_names_registered_tasks():
     celery_app.loader.import_default_modules()
     for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
         assert entry["task"] in celery_app.tasks, name
+
+
+def test_expiry_and_checkouts_of_the_same_products_do_not_deadlock(run_concurrently):
+    # given overdue orders each holding two products, the second product with the lower id
+    first, second = ProductFactory(stock=100), ProductFactory(stock=100)
+    orders = [place_test_order(items={second.pk: 1, first.pk: 1}, payment_method=ONLINE) for _ in range(30)]
+    Order.objects.filter(pk__in=[o.pk for o in orders]).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    # when expiry runs while shoppers buy the same two products
+    def act(i):
+        if i % 3 == 0:
+            return expire_unpaid_orders(batch_size=7)
+        return place_test_order(items={first.pk: 1, second.pk: 1}).pk
+
+    results = run_concurrently(9, act)
+
+    # then nothing failed (no deadlock) and the stock adds up
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert Order.objects.filter(status="expired").count() == 30
+    stocks = Stock.objects.filter(pk__in=[first.pk, second.pk]).values_list("reserved", flat=True)
+    assert list(stocks) == [6, 6]
