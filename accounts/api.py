@@ -1,4 +1,4 @@
-"""API: exchange an e-mail and password for a token (and the error shape every API answer uses)."""
+"""API: exchange an e-mail and password for a token."""
 
 from django.contrib.auth import authenticate
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -8,26 +8,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.services import obtain_api_token
+from core.api import error_response
 from core.exceptions import ValidationError
-
-
-class ErrorSerializer(serializers.Serializer):
-    """What every API error looks like (core.api.exception_handler); documentation only.
-
-    It lives here, in the lowest app with an API, so catalog and orders can import it
-    without breaking the one-way import graph.
-    """
-
-    detail = serializers.CharField(help_text="One sentence a person can read.")
-    code = serializers.CharField(help_text="A stable machine code, e.g. out_of_stock or stale_version.")
-    errors = serializers.DictField(required=False, help_text="Per-field messages, present on validation errors (400).")
-
-    class Meta:
-        ref_name = "Error"
-
-
-def error_response(description: str) -> OpenApiResponse:
-    return OpenApiResponse(response=ErrorSerializer, description=description)
 
 
 class TokenObtainApi(APIView):

@@ -8,9 +8,9 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import error_response
 from catalog.models import Product
 from catalog.selectors import get_product_for_shoppers, list_products_for_shoppers
+from core.api import error_response
 from core.exceptions import NotFound
 
 

@@ -1,8 +1,10 @@
 """Admin plumbing every app's back office shares, and the idempotency keys (read-only)."""
 
 import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.html import format_html
 
 from core.exceptions import DomainError
@@ -32,6 +34,57 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@dataclass
+class BulkReport:
+    """What a bulk admin action did to each selected row, by the row's label for people."""
+
+    done: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def act_on_each(rows: Iterable[tuple[int, str]], action: Callable[[int], str | None]) -> BulkReport:
+    """Run `action(pk)` on every (pk, label) row on its own; a refusal fails that row only.
+
+    `action` returns None (done), a short detail to show beside the label (done), or raises a
+    DomainError (failed, with its message). Each call is its own service call, under its own
+    lock and transaction, so one refused row never undoes the others.
+    """
+    report = BulkReport()
+    for pk, label in rows:
+        try:
+            detail = action(pk)
+        except DomainError as exc:
+            report.failed.append(f"{label} ({exc.message.rstrip('.')})")
+        else:
+            report.done.append(label if detail is None else f"{label} ({detail})")
+    return report
+
+
+def message_bulk_report(
+    model_admin: admin.ModelAdmin,
+    request,
+    report: BulkReport,
+    *,
+    done: str,
+    failed: str,
+    skipped: str = "",
+) -> None:
+    """Tell staff what a bulk action did: one message per outcome, each row named.
+
+    `done`, `failed` and `skipped` are (translated) templates with `{count}` and `{rows}`.
+    """
+    if report.done:
+        text = done.format(count=len(report.done), rows=", ".join(report.done))
+        model_admin.message_user(request, text, messages.SUCCESS)
+    if report.skipped and skipped:
+        text = skipped.format(count=len(report.skipped), rows=", ".join(report.skipped))
+        model_admin.message_user(request, text, messages.INFO)
+    if report.failed:
+        text = failed.format(count=len(report.failed), rows="; ".join(report.failed))
+        model_admin.message_user(request, text, messages.ERROR)
 
 
 # Only digits, spaces and phone punctuation: "067 123 45 67", "+38 (067) 123-45-67".

@@ -1,12 +1,17 @@
-"""API plumbing shared by every app: the one exception handler."""
+"""API plumbing shared by every app: the exception handler, the error shape, header docs and ETags."""
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
-from rest_framework import exceptions, status
+from django.utils.http import parse_etags
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from core.exceptions import DomainError
+from core.idempotency import HEADER as IDEMPOTENCY_HEADER
+from core.idempotency import MAX_KEY_LENGTH
 
 
 def exception_handler(exc, context):
@@ -38,3 +43,101 @@ def _first_message(errors) -> str:
     if isinstance(errors, list) and errors:
         return _first_message(errors[0])
     return str(errors) or "Invalid input."
+
+
+# --- the error shape --------------------------------------------------------------------------
+
+
+class ErrorSerializer(serializers.Serializer):
+    """What every API error looks like (core.api.exception_handler); documentation only.
+
+    It lives in core, below every app with an API, so each can import it.
+    """
+
+    detail = serializers.CharField(help_text="One sentence a person can read.")
+    code = serializers.CharField(help_text="A stable machine code, e.g. out_of_stock or stale_version.")
+    errors = serializers.DictField(required=False, help_text="Per-field messages, present on validation errors (400).")
+
+    class Meta:
+        ref_name = "Error"
+
+
+def error_response(description: str) -> OpenApiResponse:
+    return OpenApiResponse(response=ErrorSerializer, description=description)
+
+
+# --- documentation of the headers ------------------------------------------------------------
+
+IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
+    name=IDEMPOTENCY_HEADER,
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        f"A unique value (1 to {MAX_KEY_LENGTH} characters, e.g. a UUID) that makes a retry safe. "
+        "The same key with the same body within 24 hours replays the first response (with the header "
+        "`Idempotent-Replayed: true`); the same key with another body is refused with 422 "
+        "(idempotency_key_reused); a retry while the first request still runs gets 409 "
+        "(idempotency_key_in_use). Keys are per user."
+    ),
+)
+IF_MATCH_PARAMETER = OpenApiParameter(
+    name="If-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description=(
+        'The ETag you last saw (e.g. `"3"`). If the order changed since, nothing is done and the answer '
+        "is 412 stale_version: reload it and decide again."
+    ),
+)
+IF_NONE_MATCH_PARAMETER = OpenApiParameter(
+    name="If-None-Match",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="The ETag you hold; 304 Not Modified (no body) while the order is unchanged.",
+)
+ETAG_RESPONSE_HEADER = OpenApiParameter(
+    name="ETag",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    response=[200, 201, 304],
+    description='The order\'s version as an ETag, e.g. `"3"`; send it back in If-Match.',
+)
+LOCATION_RESPONSE_HEADER = OpenApiParameter(
+    name="Location",
+    type=OpenApiTypes.URI,
+    location=OpenApiParameter.HEADER,
+    response=[200, 201],
+    description="The order's URL in this API.",
+)
+
+
+def replayed_response_header(*codes: int) -> OpenApiParameter:
+    """The Idempotent-Replayed header, on the answers a key can store (not 401 or 5xx)."""
+    return OpenApiParameter(
+        name="Idempotent-Replayed",
+        type=OpenApiTypes.STR,
+        location=OpenApiParameter.HEADER,
+        response=list(codes),
+        description="`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
+    )
+
+
+# --- ETags -----------------------------------------------------------------------------------
+
+
+# --- ETags -----------------------------------------------------------------------------------
+
+
+def etag_versions(header: str) -> set[str] | None:
+    """The versions named by an If-Match / If-None-Match header; None for `*` (any version).
+
+    W/"3" counts as "3": the version means the same whatever a proxy did to the bytes, and a
+    gzipping proxy (nginx) turns strong ETags weak. A bare 3 is accepted for lenient clients.
+    """
+    etags = parse_etags(header) or [header.strip()]
+    if "*" in etags:
+        return None
+    return {etag.removeprefix("W/").strip('"') for etag in etags}

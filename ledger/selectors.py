@@ -8,7 +8,12 @@ from django.db.models.functions import Coalesce
 
 from core.money import DEFAULT_CURRENCY
 from ledger.chart import wallet_code
-from ledger.models import Account, Posting
+from ledger.models import Account, JournalEntry, Posting
+
+
+def entry_exists(*, key: str) -> bool:
+    """Whether the fact keyed `key` (built by ledger.keys) has been booked."""
+    return JournalEntry.objects.filter(idempotency_key=key).exists()
 
 
 @dataclass(frozen=True)

@@ -9,85 +9,33 @@ import hashlib
 
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
-from django.utils.http import parse_etags
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import error_response
 from catalog.selectors import get_active_product_ids_by_sku
+from core.api import (
+    ETAG_RESPONSE_HEADER,
+    IDEMPOTENCY_KEY_PARAMETER,
+    IF_MATCH_PARAMETER,
+    IF_NONE_MATCH_PARAMETER,
+    LOCATION_RESPONSE_HEADER,
+    error_response,
+    etag_versions,
+    replayed_response_header,
+)
 from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
-from core.idempotency import MAX_KEY_LENGTH, idempotent
+from core.idempotency import idempotent
 from orders.exceptions import InvalidCheckout, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
 from payments.selectors import order_payment_status, order_payment_statuses, payment_choices
 from shipping.selectors import resolve_delivery
-
-# --- documentation of the headers ------------------------------------------------------------
-
-IDEMPOTENCY_KEY_PARAMETER = OpenApiParameter(
-    name=IDEMPOTENCY_HEADER,
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        f"A unique value (1 to {MAX_KEY_LENGTH} characters, e.g. a UUID) that makes a retry safe. "
-        "The same key with the same body within 24 hours replays the first response (with the header "
-        "`Idempotent-Replayed: true`); the same key with another body is refused with 422 "
-        "(idempotency_key_reused); a retry while the first request still runs gets 409 "
-        "(idempotency_key_in_use). Keys are per user."
-    ),
-)
-IF_MATCH_PARAMETER = OpenApiParameter(
-    name="If-Match",
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description=(
-        'The ETag you last saw (e.g. `"3"`). If the order changed since, nothing is done and the answer '
-        "is 412 stale_version: reload it and decide again."
-    ),
-)
-IF_NONE_MATCH_PARAMETER = OpenApiParameter(
-    name="If-None-Match",
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="The ETag you hold; 304 Not Modified (no body) while the order is unchanged.",
-)
-ETAG_RESPONSE_HEADER = OpenApiParameter(
-    name="ETag",
-    type=OpenApiTypes.STR,
-    location=OpenApiParameter.HEADER,
-    response=[200, 201, 304],
-    description='The order\'s version as an ETag, e.g. `"3"`; send it back in If-Match.',
-)
-LOCATION_RESPONSE_HEADER = OpenApiParameter(
-    name="Location",
-    type=OpenApiTypes.URI,
-    location=OpenApiParameter.HEADER,
-    response=[200, 201],
-    description="The order's URL in this API.",
-)
-
-
-def replayed_response_header(*codes: int) -> OpenApiParameter:
-    """The Idempotent-Replayed header, on the answers a key can store (not 401 or 5xx)."""
-    return OpenApiParameter(
-        name="Idempotent-Replayed",
-        type=OpenApiTypes.STR,
-        location=OpenApiParameter.HEADER,
-        response=list(codes),
-        description="`true` when this is the stored answer to an earlier request with the same Idempotency-Key.",
-    )
-
 
 # --- ETags -----------------------------------------------------------------------------------
 
@@ -97,23 +45,11 @@ def order_etag(order: Order) -> str:
     return f'"{order.version}"'
 
 
-def _etag_versions(header: str) -> set[str] | None:
-    """The versions named by an If-Match / If-None-Match header; None for `*` (any version).
-
-    W/"3" counts as "3": the version means the same whatever a proxy did to the bytes, and a
-    gzipping proxy (nginx) turns strong ETags weak. A bare 3 is accepted for lenient clients.
-    """
-    etags = parse_etags(header) or [header.strip()]
-    if "*" in etags:
-        return None
-    return {etag.removeprefix("W/").strip('"') for etag in etags}
-
-
 def _expected_version(*, if_match: str | None, order: Order) -> int | None:
     """The version the client requires (checked by the service under the row lock), or None."""
     if if_match is None:
         return None
-    versions = _etag_versions(if_match)
+    versions = etag_versions(if_match)
     if versions is None:
         return None
     if len(versions) == 1 and next(iter(versions)).isdigit():
@@ -414,7 +350,7 @@ class OrderDetailApi(APIView):
     def get(self, request, number: str):
         order = get_order_for_customer(customer=request.user, number=number)
         if_none_match = request.headers.get("If-None-Match")
-        versions = _etag_versions(if_none_match) if if_none_match is not None else set()
+        versions = etag_versions(if_none_match) if if_none_match is not None else set()
         if versions is None or str(order.version) in versions:
             response = Response(status=status.HTTP_304_NOT_MODIFIED)
             response["ETag"] = order_etag(order)

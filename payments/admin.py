@@ -22,8 +22,7 @@ from django.utils.html import format_html
 
 from core.admin import ReadOnlyAdmin, badge
 from core.exceptions import DomainError
-from core.money import format_money
-from ledger.forms import parse_hryvnias
+from core.money import format_money, parse_hryvnias
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import mark_payment_reviewed, reprocess_event, request_refund
 

@@ -16,11 +16,10 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api import error_response
+from core.api import IDEMPOTENCY_KEY_PARAMETER, error_response, replayed_response_header
 from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import MAX_KEY_LENGTH, idempotent
-from orders.api import IDEMPOTENCY_KEY_PARAMETER, replayed_response_header
 from orders.selectors import get_order_for_customer
 from payments.models import Payment, Refund
 from payments.providers import enabled_codes

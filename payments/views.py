@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import DomainError
-from ledger.forms import parse_hryvnias
+from core.money import parse_hryvnias
 from orders.selectors import get_order_by_public_token
 from payments.exceptions import PaymentNotFound
 from payments.providers import enabled_codes, get_provider

@@ -6,6 +6,7 @@ cancelled the hold is voided; when a confirmed order is cancelled the credit goe
 the wallet. Callers hold the order's row lock, so each step happens at most once.
 """
 
+from ledger import keys
 from ledger.models import Hold
 from ledger.postings import record_cod_delivery, record_delivery_revenue
 from ledger.services import Leg, create_hold, ensure_wallet, notify_wallet_change, post_entry, post_hold, void_hold
@@ -18,7 +19,7 @@ def hold_store_credit(*, order: Order, customer, amount: int) -> Hold:
     return create_hold(
         account=wallet,
         amount=amount,
-        idempotency_key=f"order:{order.pk}:store-credit",
+        idempotency_key=keys.order_store_credit(order_id=order.pk),
         reference_type="order",
         reference_id=order.number,
         memo=f"Store credit for order {order.number}",
@@ -44,7 +45,7 @@ def release_store_credit(*, order: Order, by=None) -> None:
     if hold.status == Hold.Status.POSTED:
         wallet = hold.account
         posted = post_entry(
-            idempotency_key=f"order:{order.pk}:store-credit-refund",
+            idempotency_key=keys.order_store_credit_refund(order_id=order.pk),
             kind="store_credit_refund",
             legs=[
                 Leg("customer_prepayments", hold.posted_amount, hold.currency),
@@ -67,13 +68,13 @@ def book_delivery(*, order: Order) -> None:
         record_delivery_revenue(
             order_id=order.number,
             amount=order.store_credit,
-            idempotency_key=f"order:{order.pk}:delivered:store-credit",
+            idempotency_key=keys.order_delivered(order_id=order.pk, part="store-credit"),
             currency=order.currency,
         )
     if order.is_cod and order.amount_due:
         record_cod_delivery(
             order_id=order.number,
             amount=order.amount_due,
-            idempotency_key=f"order:{order.pk}:delivered:cod",
+            idempotency_key=keys.order_delivered(order_id=order.pk, part="cod"),
             currency=order.currency,
         )
