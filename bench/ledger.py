@@ -79,11 +79,11 @@ def ledger_worker(index: int, seconds: float, warmup: float, single_shard: bool,
     import django
 
     django.setup()
-    from ledger import services
     from ledger.postings import record_capture
+    from ledger.services import shards
 
     if single_shard:
-        services.HOT_SHARDS = 1  # every posting takes lane 0: shard 0 of each hot account
+        shards.HOT_SHARDS = 1  # every posting takes lane 0: shard 0 of each hot account
     prefix = f"bench:{uuid.uuid4().hex}:{index}"
     while time.time() < start_at:
         time.sleep(0.001)

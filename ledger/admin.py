@@ -17,10 +17,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
 from core.exceptions import DomainError
 from core.money import format_money
+from ledger import keys
+from ledger.exceptions import AlreadyReversed
 from ledger.forms import ReversalForm, StatementForm, WalletAdjustmentForm
 from ledger.integrity import verify_ledger
 from ledger.models import Account, Hold, JournalEntry, Posting
@@ -101,21 +104,20 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     def reverse_entries(self, request, queryset):
         form = ReversalForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
-            done, failed = [], []
-            for entry in queryset.order_by("id"):
-                try:
-                    posted = reverse_entry(entry_id=entry.pk, reason=form.cleaned_data["reason"], by=request.user)
-                except DomainError as exc:
-                    failed.append(f"#{entry.pk} ({exc.message})")
-                    continue
-                if posted.created:
-                    done.append(f"#{entry.pk}")
-                else:
-                    failed.append(f"#{entry.pk} (already reversed)")
-            if done:
-                self.message_user(request, f"Reversed {len(done)}: {', '.join(done)}.", messages.SUCCESS)
-            if failed:
-                self.message_user(request, f"{len(failed)} not reversed: {'; '.join(failed)}.", messages.ERROR)
+            reason = form.cleaned_data["reason"]
+
+            def reverse_one(entry_id: int) -> None:
+                if not reverse_entry(entry_id=entry_id, reason=reason, by=request.user).created:
+                    raise AlreadyReversed(_("already reversed"))
+
+            rows = [(pk, f"#{pk}") for pk in queryset.order_by("id").values_list("pk", flat=True)]
+            message_bulk_report(
+                self,
+                request,
+                act_on_each(rows, reverse_one),
+                done=_("Reversed {count}: {rows}."),
+                failed=_("{count} not reversed: {rows}."),
+            )
             return None
         return TemplateResponse(
             request,
@@ -264,7 +266,7 @@ class AccountAdmin(ReadOnlyAdmin):
                         amount=data["amount"],
                         reason=data["reason"],
                         by=request.user,
-                        idempotency_key=f"wallet-admin:{data['token']}",
+                        idempotency_key=keys.wallet_adjustment(token=data["token"]),
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)

@@ -50,3 +50,8 @@ def hold_post(*, hold_id: int) -> str:
 def wallet_adjustment(*, token: str) -> str:
     """A staff credit or debit of a wallet; the token is the form's, so a resubmit is a no-op."""
     return f"wallet-admin:{token}"
+
+
+def reversal(*, entry_id: int) -> str:
+    """The reversing entry of entry `entry_id` (an entry is reversed at most once)."""
+    return f"reversal:{entry_id}"

@@ -21,7 +21,7 @@ class Account(models.Model):
     balance, and `CHECK (allow_negative OR balance - held >= 0)` means what it says.
 
     Hot accounts (every payment touches them) are split into `shard` rows with the same code;
-    a posting picks one shard, reports sum them. See ledger/services.py for why.
+    a posting picks one shard, reports sum them. See ledger/services/shards.py for why.
     """
 
     class Type(models.TextChoices):

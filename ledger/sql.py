@@ -5,7 +5,7 @@ write postings with the balance after each. Done as ORM round trips from Python,
 rows (every payment touches `psp:*` and `customer_prepayments`) stay locked for the whole
 Python turn-around, and throughput collapses to 1 / lock-hold (reference/ledger.md: ~280
 postings/s). One function call is one round trip: locks are held for microseconds of
-server time. Together with sharded hot accounts (see ledger/services.py) this is the
+server time. Together with sharded hot accounts (see ledger/services/shards.py) this is the
 design measured fastest there, and bench/ledger.py measures it here.
 """
 

@@ -1,0 +1,141 @@
+"""Holds: money promised from an account (store credit during checkout), not yet moved.
+
+A hold is resolved at most once: posted (all or part of it), voided, or expired by Beat.
+Lock order: the hold row, then the account row (the posting function locks accounts after).
+"""
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from core.money import format_money
+from ledger import keys
+from ledger.exceptions import HoldNotActive, IdempotencyConflict, InsufficientFunds, InvalidEntry
+from ledger.models import Account, Hold
+from ledger.services.notifications import notify_wallet_change
+from ledger.services.posting import Leg, Posted, post_entry
+
+
+def _hold_request_matches(hold: Hold, *, account_id: int, amount: int, currency: str) -> bool:
+    return (hold.account_id, hold.amount, hold.currency) == (account_id, amount, currency)
+
+
+def create_hold(
+    *,
+    account: Account,
+    amount: int,
+    idempotency_key: str,
+    expires_at=None,
+    reference_type: str = "",
+    reference_id: str | int = "",
+    memo: str = "",
+) -> Hold:
+    """Promise `amount` from `account` (not yet moved); refused beyond what is available.
+
+    Idempotent by key. Locks the account row (after claiming the key).
+    """
+    if not isinstance(amount, int) or amount <= 0:
+        raise InvalidEntry("A hold must be a positive whole number of kopiyky.")
+    if account.is_hot:
+        raise InvalidEntry("Holds are kept on single accounts such as wallets, not on hot system accounts.")
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                hold = Hold.objects.create(
+                    account_id=account.pk,
+                    amount=amount,
+                    currency=account.currency,
+                    idempotency_key=idempotency_key,
+                    expires_at=expires_at,
+                    reference_type=reference_type,
+                    reference_id=str(reference_id),
+                    memo=memo,
+                )
+        except IntegrityError:
+            hold = Hold.objects.get(idempotency_key=idempotency_key)
+            if not _hold_request_matches(hold, account_id=account.pk, amount=amount, currency=account.currency):
+                raise IdempotencyConflict(f"Hold key '{idempotency_key}' was already used for another hold.") from None
+            return hold
+        locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
+        if not locked.allow_negative and locked.available < amount:
+            raise InsufficientFunds(
+                f"Only {format_money(max(locked.available, 0), locked.currency)} is available "
+                f"({locked.name}); {format_money(amount, locked.currency)} was asked for."
+            )
+        Account.objects.filter(pk=locked.pk).update(held=locked.held + amount)
+    return hold
+
+
+def _lock_hold(hold_id: int) -> Hold:
+    try:
+        return Hold.objects.select_for_update().get(pk=hold_id)
+    except Hold.DoesNotExist:
+        raise HoldNotActive(f"Hold #{hold_id} does not exist.") from None
+
+
+@transaction.atomic
+def post_hold(*, hold_id: int, to_code: str, amount: int | None = None, memo: str = "", created_by=None) -> Posted:
+    """Move the held money (all, or `amount` of it) to `to_code`; the rest is released.
+
+    At most once: the hold row is locked, and a hold already posted answers with its entry.
+    """
+    hold = _lock_hold(hold_id)
+    if hold.status == Hold.Status.POSTED:
+        return Posted(entry_id=hold.resolution_entry_id, created=False)
+    if hold.status != Hold.Status.ACTIVE:
+        raise HoldNotActive(f"Hold #{hold.pk} is {hold.status}; it can no longer be posted.")
+    amount = hold.amount if amount is None else amount
+    if not isinstance(amount, int) or not 0 < amount <= hold.amount:
+        raise InvalidEntry(f"Post between 1 and {hold.amount} kopiyky of this hold.")
+    account = hold.account
+    # Take the money out of the held account on its normal side, put it into `to_code`.
+    out = -account.normal_sign * amount
+    posted = post_entry(
+        idempotency_key=keys.hold_post(hold_id=hold.pk),
+        kind="hold_post",
+        legs=[Leg(account.code, out, hold.currency), Leg(to_code, -out, hold.currency)],
+        memo=memo or hold.memo,
+        reference_type=hold.reference_type,
+        reference_id=hold.reference_id,
+        created_by=created_by,
+        release_hold=(account.pk, hold.amount),
+    )
+    hold.status, hold.posted_amount = Hold.Status.POSTED, amount
+    hold.resolution_entry_id, hold.resolved_at = posted.entry_id, timezone.now()
+    hold.save(update_fields=["status", "posted_amount", "resolution_entry", "resolved_at"])
+    notify_wallet_change(account)
+    return posted
+
+
+@transaction.atomic
+def void_hold(*, hold_id: int, expired: bool = False) -> Hold:
+    """Release a hold without moving money; at most once (a second void is a no-op)."""
+    hold = _lock_hold(hold_id)
+    target = Hold.Status.EXPIRED if expired else Hold.Status.VOIDED
+    if hold.status in (Hold.Status.VOIDED, Hold.Status.EXPIRED):
+        return hold
+    if hold.status != Hold.Status.ACTIVE:
+        raise HoldNotActive(f"Hold #{hold.pk} is {hold.status}; it can no longer be voided.")
+    account = Account.objects.select_for_update(no_key=True).get(pk=hold.account_id)
+    Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
+    hold.status, hold.resolved_at = target, timezone.now()
+    hold.save(update_fields=["status", "resolved_at"])
+    return hold
+
+
+def expire_holds(*, now=None, batch_size: int = 100) -> int:
+    """Void active holds past `expires_at` (Beat); SKIP LOCKED so overlapping runs split work."""
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                Hold.objects.select_for_update(skip_locked=True)
+                .filter(status=Hold.Status.ACTIVE, expires_at__lte=now)
+                .order_by("expires_at", "id")
+                .values_list("id", flat=True)[:batch_size]
+            )
+            for hold_id in ids:
+                void_hold(hold_id=hold_id, expired=True)
+        expired += len(ids)
+        if len(ids) < batch_size:
+            return expired
