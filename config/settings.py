@@ -374,3 +374,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Ledger: store credit (runtime settings) -------------------------------------------------
+CONSTANCE_CONFIG.update(
+    {
+        "WALLET_CREDIT_APPROVAL_THRESHOLD": (
+            1000,
+            "Hryvnias: a staff credit of store credit above this needs a second person's approval.",
+            int,
+        ),
+    }
+)
+CONSTANCE_CONFIG_FIELDSETS["Store credit"] = ("WALLET_CREDIT_APPROVAL_THRESHOLD",)

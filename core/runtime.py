@@ -17,3 +17,11 @@ def payment_reconcile_after_minutes() -> int:
 
 def auto_refund_overpayments() -> bool:
     return bool(config.AUTO_REFUND_OVERPAYMENTS)
+
+
+# --- ledger: store credit -------------------------------------------------------------------
+
+
+def wallet_credit_approval_threshold() -> int:
+    """Kopiyky: a staff credit of store credit above this waits for a second person's approval."""
+    return int(config.WALLET_CREDIT_APPROVAL_THRESHOLD) * 100

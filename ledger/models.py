@@ -9,6 +9,8 @@ reversed at most once (unique). Write only through ledger.services.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.money import DEFAULT_CURRENCY
 
@@ -181,3 +183,95 @@ class Hold(models.Model):
 
     def __str__(self):
         return f"hold #{self.pk} {self.amount} on {self.account} ({self.status})"
+
+
+class WalletAdjustmentRequest(models.Model):
+    """A staff credit or debit of a customer's store credit: who asked, who approved, what was posted.
+
+    A credit above the runtime threshold waits here (pending) until a second person holding
+    the approval permission approves it; everything else is posted at once. The database
+    refuses a request for one's own wallet and an approval by the requester.
+    """
+
+    class Direction(models.TextChoices):
+        CREDIT = "credit", pgettext_lazy("store credit", "Credit")
+        DEBIT = "debit", pgettext_lazy("store credit", "Debit")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", pgettext_lazy("adjustment status", "Waiting for approval")
+        POSTED = "posted", pgettext_lazy("adjustment status", "Posted")
+        REJECTED = "rejected", pgettext_lazy("adjustment status", "Rejected")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="wallet_adjustments",
+        verbose_name=_("customer"),
+    )
+    currency = models.CharField(_("currency"), max_length=3, default=DEFAULT_CURRENCY)
+    direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices)
+    amount = models.BigIntegerField(_("amount, kopiyky"))
+    reason = models.CharField(_("reason"), max_length=300, help_text=_("Shown to the customer."))
+    token = models.CharField(max_length=64, unique=True, help_text=_("The form's one-time token."))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("approved by"),
+        help_text=_("Empty when no approval was needed (a debit, or a credit up to the threshold)."),
+    )
+    rejected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("rejected by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    entry = models.OneToOneField(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wallet_adjustment",
+        verbose_name=_("journal entry"),
+    )
+    created_at = models.DateTimeField(_("asked at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("store-credit adjustment")
+        verbose_name_plural = _("store-credit adjustments")
+        ordering = ["-id"]
+        permissions = [
+            (
+                "approve_walletadjustmentrequest",
+                _("Can approve or reject a store-credit adjustment someone else asked for"),
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="wallet_adjustment_amount_positive"),
+            models.CheckConstraint(
+                condition=~models.Q(owner=models.F("requested_by")), name="wallet_adjustment_not_own_wallet"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(approved_by__isnull=True)
+                | (~models.Q(approved_by=models.F("requested_by")) & ~models.Q(approved_by=models.F("owner"))),
+                name="wallet_adjustment_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="posted", entry__isnull=False)
+                | models.Q(status__in=["pending", "rejected"], entry__isnull=True),
+                name="wallet_adjustment_posted_has_entry",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "id"], name="wallet_adjustment_queue")]
+
+    def __str__(self):
+        return f"#{self.pk} {self.direction} {self.amount} for {self.owner_id} ({self.status})"

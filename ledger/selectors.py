@@ -8,7 +8,7 @@ from django.db.models.functions import Coalesce
 
 from core.money import DEFAULT_CURRENCY
 from ledger.chart import wallet_code
-from ledger.models import Account, JournalEntry, Posting
+from ledger.models import Account, JournalEntry, Posting, WalletAdjustmentRequest
 
 
 def entry_exists(*, key: str) -> bool:
@@ -24,6 +24,8 @@ class StatementLine:
     memo: str
     amount: int  # on the account's normal side: + raises the balance
     balance: int
+    asked_by: str = ""  # staff statements only: who asked for the entry, who approved it
+    approved_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -76,13 +78,27 @@ def statement(*, code: str, currency: str = DEFAULT_CURRENCY, start=None, end=No
         postings = postings.filter(created_at__gte=start)
     if end is not None:
         postings = postings.filter(created_at__lt=end)
-    rows = (
+    rows = list(
         postings.annotate(running=Window(Sum("amount"), order_by=[F("entry_id").asc(), F("id").asc()]))
-        .select_related("entry")
+        .select_related("entry__created_by")
         .order_by("entry_id", "id")
     )
+    approvers = dict(
+        WalletAdjustmentRequest.objects.filter(entry_id__in={p.entry_id for p in rows}, approved_by__isnull=False)
+        .values_list("entry_id", "approved_by__email")
+        .iterator()
+    )
     lines = [
-        StatementLine(p.created_at, p.entry_id, p.entry.kind, p.entry.memo, sign * p.amount, opening + sign * p.running)
+        StatementLine(
+            p.created_at,
+            p.entry_id,
+            p.entry.kind,
+            p.entry.memo,
+            sign * p.amount,
+            opening + sign * p.running,
+            asked_by=p.entry.created_by.email if p.entry.created_by else "",
+            approved_by=approvers.get(p.entry_id, ""),
+        )
         for p in rows
     ]
     return opening, lines

@@ -1,9 +1,4 @@
-"""The books in the back office: read-only, as books should be.
-
-Nothing here edits or deletes a ledger row. Corrections are reversing entries (an action that
-asks for a reason), store-credit changes go through ledger.services, and the integrity
-check, trial balance and account statements are pages of their own.
-"""
+"""Accounts, and the pages built on them: trial balance, statements, integrity, store credit."""
 
 import csv
 import uuid
@@ -11,126 +6,21 @@ from datetime import datetime, time, timedelta
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Exists, OuterRef
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
 from django.utils.translation import gettext as _
 
-from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
+from core import runtime
+from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
 from core.money import format_money
-from ledger import keys
-from ledger.exceptions import AlreadyReversed
-from ledger.forms import ReversalForm, StatementForm, WalletAdjustmentForm
+from ledger.forms import StatementForm, WalletAdjustmentForm
 from ledger.integrity import verify_ledger
-from ledger.models import Account, Hold, JournalEntry, Posting
+from ledger.models import Account
 from ledger.selectors import statement, trial_balance
-from ledger.services import credit_wallet, debit_wallet, reverse_entry
-
-
-class PostingInline(admin.TabularInline):
-    model = Posting
-    fields = ("account", "signed_amount", "balance_after_display", "account_version", "created_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="amount (debit +, credit −)")
-    def signed_amount(self, posting):
-        return format_money(posting.amount, posting.currency)
-
-    @admin.display(description="balance after")
-    def balance_after_display(self, posting):
-        return format_money(posting.balance_after, posting.currency)
-
-
-@admin.register(JournalEntry)
-class JournalEntryAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "kind", "memo", "reference", "created_by", "reversal_state")
-    list_filter = ("kind", "reference_type", ("created_at", admin.DateFieldListFilter))
-    search_fields = ("=id", "memo", "=reference_id", "=idempotency_key")
-    date_hierarchy = "created_at"
-    list_select_related = ("created_by",)
-    inlines = [PostingInline]
-    fields = (
-        "kind",
-        "memo",
-        "reference_type",
-        "reference_id",
-        "idempotency_key",
-        "created_by",
-        "created_at",
-        "reverses",
-        "reversed_by_link",
-    )
-    readonly_fields = fields
-    actions = ["reverse_entries"]
-
-    def get_queryset(self, request):
-        reversal = JournalEntry.objects.filter(reverses=OuterRef("pk"))
-        return super().get_queryset(request).annotate(is_reversed=Exists(reversal))
-
-    @admin.display(description="refers to")
-    def reference(self, entry):
-        return f"{entry.reference_type} {entry.reference_id}".strip() or "—"
-
-    @admin.display(description="reversal")
-    def reversal_state(self, entry):
-        if entry.reverses_id:
-            return f"reverses #{entry.reverses_id}"
-        return "reversed" if entry.is_reversed else ""
-
-    @admin.display(description="reversed by")
-    def reversed_by_link(self, entry):
-        reversal = JournalEntry.objects.filter(reverses=entry).first()
-        if reversal is None:
-            return "—"
-        url = reverse("admin:ledger_journalentry_change", args=[reversal.pk])
-        return format_html('<a href="{}">#{}</a> {}', url, reversal.pk, reversal.memo)
-
-    def has_reverse_permission(self, request):
-        return request.user.has_perm("ledger.reverse_journalentry")
-
-    @admin.action(description="Reverse selected entries (asks for a reason)", permissions=["reverse"])
-    def reverse_entries(self, request, queryset):
-        form = ReversalForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            reason = form.cleaned_data["reason"]
-
-            def reverse_one(entry_id: int) -> None:
-                if not reverse_entry(entry_id=entry_id, reason=reason, by=request.user).created:
-                    raise AlreadyReversed(_("already reversed"))
-
-            rows = [(pk, f"#{pk}") for pk in queryset.order_by("id").values_list("pk", flat=True)]
-            message_bulk_report(
-                self,
-                request,
-                act_on_each(rows, reverse_one),
-                done=_("Reversed {count}: {rows}."),
-                failed=_("{count} not reversed: {rows}."),
-            )
-            return None
-        return TemplateResponse(
-            request,
-            "admin/ledger/reverse_entries.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Reverse journal entries",
-                "entries": queryset,
-                "form": form,
-                "opts": self.model._meta,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
-        )
+from ledger.services import request_wallet_adjustment
 
 
 @admin.register(Account)
@@ -259,51 +149,45 @@ class AccountAdmin(ReadOnlyAdmin):
             form = WalletAdjustmentForm(request.POST)
             if form.is_valid():
                 data = form.cleaned_data
-                adjust = credit_wallet if data["direction"] == "credit" else debit_wallet
                 try:
-                    posted = adjust(
+                    adjustment = request_wallet_adjustment(
                         user_id=data["user"].pk,
+                        direction=data["direction"],
                         amount=data["amount"],
                         reason=data["reason"],
                         by=request.user,
-                        idempotency_key=keys.wallet_adjustment(token=data["token"]),
+                        token=data["token"],
                     )
                 except DomainError as exc:
                     form.add_error(None, exc.message)
                 else:
-                    verb = "Gave" if data["direction"] == "credit" else "Took back"
-                    note = "" if posted.created else " (this form was already submitted; nothing more was done)"
-                    self.message_user(
-                        request,
-                        f"{verb} {format_money(data['amount'])} of store credit "
-                        f"{'to' if verb == 'Gave' else 'from'} {data['email']}{note}.",
-                        messages.SUCCESS,
-                    )
+                    self._tell_what_happened(request, adjustment, email=data["email"])
                     return HttpResponseRedirect(reverse("admin:ledger_store_credit"))
         else:
             form = WalletAdjustmentForm(initial={"token": uuid.uuid4().hex, "email": request.GET.get("email", "")})
-        return TemplateResponse(
-            request, "admin/ledger/store_credit.html", self._context(request, "Customer store credit", form=form)
+        context = self._context(
+            request,
+            _("Customer store credit"),
+            form=form,
+            threshold=runtime.wallet_credit_approval_threshold(),
+            queue_url=reverse("admin:ledger_walletadjustmentrequest_changelist"),
         )
+        return TemplateResponse(request, "admin/ledger/store_credit.html", context)
 
-
-@admin.register(Hold)
-class HoldAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "account",
-        "amount_display",
-        "status",
-        "reference_type",
-        "reference_id",
-        "expires_at",
-        "created_at",
-        "resolved_at",
-    )
-    list_filter = ("status",)
-    search_fields = ("=id", "=reference_id", "account__code")
-    list_select_related = ("account",)
-
-    @admin.display(description="amount")
-    def amount_display(self, hold):
-        return format_money(hold.amount, hold.currency)
+    def _tell_what_happened(self, request, adjustment, *, email: str) -> None:
+        wanted = adjustment.request
+        values = {"amount": format_money(wanted.amount, wanted.currency), "email": email, "id": wanted.pk}
+        if wanted.status == wanted.Status.PENDING:
+            text = _(
+                "Asked for approval: %(amount)s of store credit to %(email)s waits for a second person "
+                "(request #%(id)s)."
+            )
+            level = messages.WARNING
+        elif wanted.direction == wanted.Direction.CREDIT:
+            text, level = _("Gave %(amount)s of store credit to %(email)s."), messages.SUCCESS
+        else:
+            text, level = _("Took back %(amount)s of store credit from %(email)s."), messages.SUCCESS
+        text = text % values
+        if not adjustment.created:
+            text = text[:-1] + _(" (this form was already submitted; nothing more was done).")
+        self.message_user(request, text, level)
