@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ledger",
     "payments",
     "shipping",
+    "privacy",  # on top: it reads and anonymises every app's personal data
 ]
 
 MIDDLEWARE = [
