@@ -37,6 +37,11 @@ def payment_external(*, reference: str, total: int) -> str:
     return f"payment:{reference}:external:{total}"
 
 
+def payment_order_closed_refund(*, reference: str) -> str:
+    """The refund of a payment whose order was cancelled or expired (its Refund's key)."""
+    return f"payment:{reference}:order-closed"
+
+
 def refund(*, refund_id: int) -> str:
     """A refund confirmed by the provider."""
     return f"refund:{refund_id}"

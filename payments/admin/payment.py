@@ -11,8 +11,9 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
-from core.admin import ReadOnlyAdmin, badge
+from core.admin import ReadOnlyAdmin, act_on_each, badge, message_bulk_report
 from core.exceptions import DomainError
 from core.money import format_money
 from payments.admin.common import PAYMENT_COLOURS, ReadOnlyInline, order_link, result_badge, uuid_in
@@ -288,19 +289,19 @@ class PaymentAdmin(ReadOnlyAdmin):
     def mark_reviewed(self, request, queryset):
         form = ReviewNoteForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
-            done, failed = 0, []
-            for payment_id, reference in queryset.order_by("pk").values_list("pk", "reference"):
-                try:
-                    mark_payment_reviewed(payment_id=payment_id, by=request.user, note=form.cleaned_data["note"])
-                except DomainError as exc:
-                    failed.append(f"{reference} ({exc.message.rstrip('.')})")
-                else:
-                    done += 1
-            message = f"{done} marked reviewed"
-            if failed:
-                message += f"; {len(failed)} not: {', '.join(failed)}"
-            level = messages.SUCCESS if not failed else messages.WARNING if done else messages.ERROR
-            self.message_user(request, message, level)
+            note = form.cleaned_data["note"]
+            rows = [(pk, str(reference)) for pk, reference in queryset.order_by("pk").values_list("pk", "reference")]
+            report = act_on_each(
+                rows,
+                lambda payment_id: mark_payment_reviewed(payment_id=payment_id, by=request.user, note=note) and None,
+            )
+            message_bulk_report(
+                self,
+                request,
+                report,
+                done=gettext("{count} marked reviewed: {rows}."),
+                failed=gettext("{count} not marked reviewed: {rows}."),
+            )
             return None
         context = {
             **self.admin_site.each_context(request),

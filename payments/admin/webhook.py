@@ -2,9 +2,10 @@
 
 import logging
 
-from django.contrib import admin, messages
+from django.contrib import admin
+from django.utils.translation import gettext
 
-from core.admin import ReadOnlyAdmin
+from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
 from core.exceptions import DomainError
 from payments.admin.common import as_json, payment_link, preformatted, result_badge, uuid_in
 from payments.models import WebhookEvent
@@ -108,29 +109,31 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     @admin.action(description="Re-process selected events", permissions=["reprocess"])
     def reprocess_selected(self, request, queryset):
         """Apply each event again through the service and report each one by its number."""
-        done, skipped, failed = [], [], []
-        rows = queryset.select_related(None).order_by("pk").values_list("pk", "signature_valid", "result")
-        for event_id, signature_valid, result in rows:
-            name = f"#{event_id}"
-            if not signature_valid:
-                failed.append(f"{name} (its signature is not valid: a forged or damaged callback is never applied)")
-                continue
-            if result in (WebhookEvent.Result.PROCESSED, WebhookEvent.Result.IGNORED):
-                # Applying it again would change nothing but overwrite what it did the first time.
-                skipped.append(name)
-                continue
-            try:
-                event = reprocess_event(event_id=event_id)
-            except DomainError as exc:
-                failed.append(f"{name} ({exc.message.rstrip('.')})")
-            except Exception as exc:  # it stays in the inbox as it was; report it and go on
-                logger.exception("re-processing webhook event %s failed", event_id)
-                failed.append(f"{name} ({exc.__class__.__name__}: {exc})")
-            else:
-                done.append(f"{name} ({event.get_result_display().lower()}: {event.result_detail})")
-        if done:
-            self.message_user(request, f"Re-processed {len(done)}: {'; '.join(done)}.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"Already processed, nothing to do: {', '.join(skipped)}.", messages.INFO)
-        if failed:
-            self.message_user(request, f"{len(failed)} not re-processed: {'; '.join(failed)}.", messages.ERROR)
+        rows = list(queryset.select_related(None).order_by("pk").values_list("pk", "signature_valid", "result"))
+        # Applying a processed event again would change nothing but overwrite what it did first.
+        done_already = (WebhookEvent.Result.PROCESSED, WebhookEvent.Result.IGNORED)
+        todo = [(pk, f"#{pk}") for pk, valid, result in rows if valid and result not in done_already]
+        report = act_on_each(todo, self._reprocess_one)
+        report.skipped = [f"#{pk}" for pk, valid, result in rows if valid and result in done_already]
+        forged = gettext("its signature is not valid: a forged or damaged callback is never applied")
+        report.failed[:0] = [f"#{pk} ({forged})" for pk, valid, _ in rows if not valid]
+        message_bulk_report(
+            self,
+            request,
+            report,
+            done=gettext("Re-processed {count}: {rows}."),
+            skipped=gettext("Already processed, nothing to do: {rows}."),
+            failed=gettext("{count} not re-processed: {rows}."),
+        )
+
+    @staticmethod
+    def _reprocess_one(event_id: int) -> str:
+        """Re-process one event; an unexpected error fails that row only (it stays in the inbox as it was)."""
+        try:
+            event = reprocess_event(event_id=event_id)
+        except DomainError:
+            raise
+        except Exception as exc:
+            logger.exception("re-processing webhook event %s failed", event_id)
+            raise DomainError(f"{exc.__class__.__name__}: {exc}") from exc
+        return f"{event.get_result_display().lower()}: {event.result_detail}"

@@ -4,13 +4,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from catalog.exceptions import OutOfStock, ProductUnavailable
-from core import runtime
+from core import outbox, runtime
+from ledger import keys
 from ledger.postings import record_capture, record_wallet_top_up
 from orders.models import Order, Source
 from orders.services import confirm_paid_order, revive_paid_order
 from payments.models import Payment
 from payments.providers.base import Event
-from payments.services.refunds import reserve_refund, send_refund_task_delay
+from payments.services.refunds import reserve_refund
 
 S = Payment.Status
 
@@ -47,7 +48,7 @@ def on_captured(payment, order, update) -> str:
             amount=payment.captured_amount,
             fee=min(payment.fee, payment.captured_amount - 1),
             payment_id=payment.reference,
-            idempotency_key=f"payment:{payment.reference}:capture",
+            idempotency_key=keys.payment_capture(reference=payment.reference),
             currency=payment.currency,
         )
         return "store credit topped up"
@@ -91,7 +92,7 @@ def _book_capture(payment: Payment, *, overpayment: bool) -> None:
         amount=payment.captured_amount,
         fee=fee,
         payment_id=payment.reference,
-        idempotency_key=f"payment:{payment.reference}:capture",
+        idempotency_key=keys.payment_capture(reference=payment.reference),
         currency=payment.currency,
         overpayment=overpayment,
     )
@@ -108,8 +109,8 @@ def _settle_overpayment(payment: Payment) -> str:
         amount=payment.captured_amount,
         reason="Overpayment refunded",
         by=None,
-        idempotency_key=f"payment:{payment.reference}:overpayment-refund",
+        idempotency_key=keys.payment_overpayment_refund(reference=payment.reference),
         automatic=True,
     )
-    transaction.on_commit(lambda: send_refund_task_delay(refund.pk), robust=True)
+    outbox.enqueue("payments.tasks.send_refund_task", refund_id=refund.pk)
     return "refund requested automatically"

@@ -6,8 +6,10 @@ Lock order: the order, then the payment, then its refunds.
 from django.db import transaction
 from django.utils import timezone
 
-from ledger.models import JournalEntry
+from core import outbox
+from ledger import keys
 from ledger.postings import record_refund
+from ledger.selectors import entry_exists
 from orders.services import lock_order
 from payments.exceptions import InvalidRefund, PaymentNotFound, RefundNotPossible
 from payments.models import Payment, Refund
@@ -15,12 +17,6 @@ from payments.providers import get_provider
 from payments.providers.base import Event, ProviderError
 
 S = Payment.Status
-
-
-def send_refund_task_delay(refund_id: int) -> None:
-    from payments.tasks import send_refund_task
-
-    send_refund_task.delay(refund_id=refund_id)
 
 
 def on_refund_pending(payment, order, update) -> str:
@@ -59,7 +55,7 @@ def on_refunded(payment, order, update) -> str:
             payment=payment,
             amount=newly,
             reason="Refunded at the provider",
-            idempotency_key=f"payment:{payment.reference}:external:{total}",
+            idempotency_key=keys.payment_external(reference=payment.reference, total=total),
             automatic=True,
             status=Refund.Status.PENDING,
         )
@@ -71,14 +67,13 @@ def on_refunded(payment, order, update) -> str:
 def complete_refund(payment: Payment, refund: Refund) -> None:
     """A refund is confirmed by the provider: book it and move the payment."""
     after_sale = bool(
-        payment.order_id
-        and JournalEntry.objects.filter(idempotency_key=f"order:{payment.order_id}:delivered:online").exists()
+        payment.order_id and entry_exists(key=keys.order_delivered(order_id=payment.order_id, part="online"))
     )
     record_refund(
         provider=payment.provider,
         amount=refund.amount,
         payment_id=payment.reference,
-        idempotency_key=f"refund:{refund.pk}",
+        idempotency_key=keys.refund(refund_id=refund.pk),
         currency=payment.currency,
         overpayment=payment.is_overpayment,
         after_sale=after_sale,
@@ -145,8 +140,8 @@ def request_refund(*, payment_id: int, amount: int, reason: str, by, idempotency
         payment = Payment.objects.select_for_update().get(pk=payment_id)
         refund = reserve_refund(payment=payment, amount=amount, reason=reason, by=by, idempotency_key=idempotency_key)
         if refund.status == Refund.Status.REQUESTED:
-            # Robust: a broker hiccup must not fail the request; send_stuck_refunds picks it up.
-            transaction.on_commit(lambda: send_refund_task_delay(refund.pk), robust=True)
+            # Leaves once this commits; should it be lost, send_stuck_refunds picks the refund up.
+            outbox.enqueue("payments.tasks.send_refund_task", refund_id=refund.pk)
     return refund
 
 

@@ -3,6 +3,7 @@
 from django.db.models import CharField, Exists, OuterRef, Value
 from django.db.models.functions import Cast, Concat
 
+from ledger import keys
 from ledger.models import JournalEntry
 from ledger.postings import record_delivery_revenue
 from orders.models import Order
@@ -41,7 +42,7 @@ def recognize_revenue_of_delivered_orders(*, limit: int = 200) -> int:
             record_delivery_revenue(
                 order_id=order.number,
                 amount=paid,
-                idempotency_key=f"order:{order.pk}:delivered:online",
+                idempotency_key=keys.order_delivered(order_id=order.pk, part="online"),
                 currency=order.currency,
             )
             done += 1

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from ledger import keys
 from orders.models import Order
 from payments.models import Payment, Refund
 from payments.services.refunds import request_refund, send_refund
@@ -59,7 +60,7 @@ def refund_money_of_closed_orders(*, limit: int = 100) -> int:
             amount=payment.refundable,
             reason=f"Order {payment.order.number} {payment.order.get_status_display().lower()}",
             by=None,
-            idempotency_key=f"payment:{payment.reference}:order-closed",
+            idempotency_key=keys.payment_order_closed_refund(reference=payment.reference),
         )
         requested += 1
     return requested

@@ -322,7 +322,10 @@ def test_finance_marks_a_payment_reviewed_with_a_note(client, sandbox):
     response = client.post(changelist_url("payment"), {**selected, "post": "yes", "note": "Called the bank"})
 
     assert response.status_code == 302
-    assert messages_of(response) == [f"1 marked reviewed; 1 not: {clean.reference} (It was not waiting for review)"]
+    assert messages_of(response) == [
+        f"1 marked reviewed: {flagged.reference}.",
+        f"1 not marked reviewed: {clean.reference} (It was not waiting for review).",
+    ]
     flagged.refresh_from_db()
     assert (flagged.needs_review, flagged.status) == (False, "pending")
     assert flagged.review_reason == (
