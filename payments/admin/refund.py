@@ -21,7 +21,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "created_at",
         "resolved_at",
     )
-    list_filter = ("status", "automatic", ("created_at", admin.DateFieldListFilter))
+    list_filter = ("status", "kind", "automatic", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("payment", "requested_by")
     search_fields = ("payment__order__number", "=provider_refund_id", "=idempotency_key")
     search_help_text = "Payment reference, order number, or the provider's refund id."
@@ -30,6 +30,7 @@ class RefundAdmin(ReadOnlyAdmin):
         "payment_reference",
         "amount_display",
         "status",
+        "kind",
         "automatic",
         "reason",
         "requested_by",

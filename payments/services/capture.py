@@ -9,7 +9,7 @@ from ledger import keys
 from ledger.postings import record_capture, record_wallet_top_up
 from orders.models import Order, Source
 from orders.services import confirm_paid_order, revive_paid_order
-from payments.models import Payment
+from payments.models import Payment, Refund
 from payments.providers.base import Event
 from payments.services.refunds import reserve_refund
 
@@ -110,6 +110,7 @@ def _settle_overpayment(payment: Payment) -> str:
         reason="Overpayment refunded",
         by=None,
         idempotency_key=keys.payment_overpayment_refund(reference=payment.reference),
+        kind=Refund.Kind.OVERPAYMENT,
         automatic=True,
     )
     outbox.enqueue("payments.tasks.send_refund_task", refund_id=refund.pk)

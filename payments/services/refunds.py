@@ -56,6 +56,7 @@ def on_refunded(payment, order, update) -> str:
             amount=newly,
             reason="Refunded at the provider",
             idempotency_key=keys.payment_external(reference=payment.reference, total=total),
+            kind=Refund.Kind.EXTERNAL,
             automatic=True,
             status=Refund.Status.PENDING,
         )
@@ -91,7 +92,14 @@ def complete_refund(payment: Payment, refund: Refund) -> None:
 
 
 def reserve_refund(
-    *, payment: Payment, amount: int, reason: str, by, idempotency_key: str, automatic: bool = False
+    *,
+    payment: Payment,
+    amount: int,
+    reason: str,
+    by,
+    idempotency_key: str,
+    kind: Refund.Kind,
+    automatic: bool = False,
 ) -> Refund:
     """Reserve `amount` of a locked payment for a refund; never more than is left."""
     existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
@@ -118,12 +126,21 @@ def reserve_refund(
         amount=amount,
         reason=reason.strip()[:500],
         idempotency_key=idempotency_key,
+        kind=kind,
         requested_by=by if by else None,
         automatic=automatic,
     )
 
 
-def request_refund(*, payment_id: int, amount: int, reason: str, by, idempotency_key: str) -> Refund:
+def request_refund(
+    *,
+    payment_id: int,
+    amount: int,
+    reason: str,
+    by,
+    idempotency_key: str,
+    kind: Refund.Kind = Refund.Kind.STAFF,
+) -> Refund:
     """Refund part or all of a captured payment (staff); sent to the provider after commit.
 
     Concurrent requests are serialised on the payment row: the total asked never exceeds
@@ -138,7 +155,9 @@ def request_refund(*, payment_id: int, amount: int, reason: str, by, idempotency
         if found.order_id:
             lock_order(found.order_id)
         payment = Payment.objects.select_for_update().get(pk=payment_id)
-        refund = reserve_refund(payment=payment, amount=amount, reason=reason, by=by, idempotency_key=idempotency_key)
+        refund = reserve_refund(
+            payment=payment, amount=amount, reason=reason, by=by, idempotency_key=idempotency_key, kind=kind
+        )
         if refund.status == Refund.Status.REQUESTED:
             # Leaves once this commits; should it be lost, send_stuck_refunds picks the refund up.
             outbox.enqueue("payments.tasks.send_refund_task", refund_id=refund.pk)

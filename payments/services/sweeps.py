@@ -53,7 +53,7 @@ def refund_money_of_closed_orders(*, limit: int = 100) -> int:
     )
     requested = 0
     for payment in Payment.objects.filter(pk__in=ids).select_related("order"):
-        if payment.refundable <= 0 or payment.refunds.filter(idempotency_key__endswith=":order-closed").exists():
+        if payment.refundable <= 0 or payment.refunds.filter(kind=Refund.Kind.ORDER_CLOSED).exists():
             continue
         request_refund(
             payment_id=payment.pk,
@@ -61,6 +61,7 @@ def refund_money_of_closed_orders(*, limit: int = 100) -> int:
             reason=f"Order {payment.order.number} {payment.order.get_status_display().lower()}",
             by=None,
             idempotency_key=keys.payment_order_closed_refund(reference=payment.reference),
+            kind=Refund.Kind.ORDER_CLOSED,
         )
         requested += 1
     return requested
