@@ -6,6 +6,9 @@ builders, and ask `ledger.selectors.entry_exists(key=...)` when they need to kno
 fact was booked. The strings are stored in the ledger forever: never change one.
 """
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
 
 def order_store_credit(*, order_id: int) -> str:
     """Store credit held at checkout and posted when the order is confirmed."""
@@ -55,3 +58,11 @@ def hold_post(*, hold_id: int) -> str:
 def wallet_adjustment(*, token: str) -> str:
     """A staff credit or debit of a wallet; the token is the form's, so a resubmit is a no-op."""
     return f"wallet-admin:{token}"
+
+
+def order_delivered_sql(order_id, *, part: str):
+    """`order_delivered` as a database expression over `order_id` (an F/OuterRef), for Exists() queries.
+
+    Builds the very string order_delivered builds, so a sweep can ask "not booked yet?" in SQL.
+    """
+    return Concat(Value("order:"), Cast(order_id, CharField()), Value(f":delivered:{part}"), output_field=CharField())

@@ -16,7 +16,7 @@ from payments.services.checkout import start_order_payment, start_top_up
 from payments.services.inbox import handle_callback, ingest_update, reprocess_event
 from payments.services.reconciliation import reconcile_payments
 from payments.services.refunds import request_refund, send_refund
-from payments.services.revenue import recognize_revenue_of_delivered_orders
+from payments.services.revenue import recognize_delivery_revenue, recognize_revenue_of_delivered_orders
 from payments.services.review import mark_payment_reviewed
 from payments.services.sweeps import refund_money_of_closed_orders, send_stuck_refunds
 
@@ -26,6 +26,7 @@ __all__ = [
     "ingest_update",
     "mark_payment_reviewed",
     "reconcile_payments",
+    "recognize_delivery_revenue",
     "recognize_revenue_of_delivered_orders",
     "refund_money_of_closed_orders",
     "reprocess_event",
