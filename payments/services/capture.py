@@ -11,32 +11,34 @@ from orders.models import Order, Source
 from orders.services import confirm_paid_order, revive_paid_order
 from payments.models import Payment, Refund
 from payments.providers.base import Event
+from payments.services.locks import APPLIED_FIELDS
+from payments.services.outcome import Outcome, applied, ignored
 from payments.services.refunds import reserve_refund
 
 S = Payment.Status
 
 
-def on_pending(payment, order, update) -> str:
+def on_pending(payment, order, update) -> Outcome:
     if payment.status == S.CREATED:
         payment.start()
-        return "payment is pending at the provider"
-    return f"ignored: payment is already {payment.status}"
+        return applied("payment is pending at the provider")
+    return ignored(f"payment is already {payment.status}")
 
 
-def on_failed(payment, order, update) -> str:
+def on_failed(payment, order, update) -> Outcome:
     if payment.status not in Payment.OPEN:
-        return f"ignored: payment is already {payment.status}"
+        return ignored(f"payment is already {payment.status}")
     if update.event == Event.EXPIRED:
         payment.expire()
     else:
         payment.fail()
     payment.failure_reason = (update.message or update.provider_status)[:500]
-    return f"payment {payment.status}"
+    return applied(f"payment {payment.status}")
 
 
-def on_captured(payment, order, update) -> str:
+def on_captured(payment, order, update) -> Outcome:
     if payment.status in Payment.PAID:
-        return f"ignored: payment is already {payment.status}"
+        return ignored(f"payment is already {payment.status}")
     payment.capture()
     payment.captured_amount = update.amount
     payment.fee = update.fee or 0
@@ -51,7 +53,7 @@ def on_captured(payment, order, update) -> str:
             idempotency_key=keys.payment_capture(reference=payment.reference),
             currency=payment.currency,
         )
-        return "store credit topped up"
+        return applied("store credit topped up")
     reason = f"Paid by {payment.provider} ({payment.reference})"
     outcome, confirm = "", False
     already_paid = (
@@ -80,8 +82,8 @@ def on_captured(payment, order, update) -> str:
     if confirm:
         confirm_paid_order(order=order, reason=reason, source=Source.WEBHOOK)
     if not outcome:
-        return f"captured; order {order.number} confirmed"
-    return f"captured as an overpayment: {outcome}; " + _settle_overpayment(payment)
+        return applied(f"captured; order {order.number} confirmed")
+    return applied(f"captured as an overpayment: {outcome}; " + _settle_overpayment(payment))
 
 
 def _book_capture(payment: Payment, *, overpayment: bool) -> None:
@@ -103,7 +105,7 @@ def _settle_overpayment(payment: Payment) -> str:
         payment.needs_review = True
         payment.review_reason = "Overpayment: refund it, or use it for the order, by hand."
         return "left to staff (AUTO_REFUND_OVERPAYMENTS is off)"
-    payment.save()  # the capture first: the refund is checked against it
+    payment.save(update_fields=APPLIED_FIELDS)  # the capture first: the refund is checked against it
     refund = reserve_refund(
         payment=payment,
         amount=payment.captured_amount,

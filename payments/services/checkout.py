@@ -6,13 +6,15 @@ called with no lock held.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders.models import Order
 from orders.services import lock_order
-from payments.exceptions import InvalidRefund, PaymentNotPossible, ProviderUnavailable
+from payments.exceptions import InvalidTopUp, PaymentNotPossible, ProviderUnavailable
 from payments.models import Payment
 from payments.providers import get_provider
 from payments.providers.base import CheckoutRequest, ProviderError
+from payments.services.locks import lock_payment
 
 S = Payment.Status
 
@@ -75,7 +77,7 @@ def start_order_payment(*, order_id: int, provider_code: str, return_url_for, ca
 def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
     """Open a payment that tops up the user's store credit by `amount` kopiyky."""
     if not isinstance(amount, int) or not 100 <= amount <= 10_000_000:
-        raise InvalidRefund("Top up between 1.00 ₴ and 100 000.00 ₴.", code="invalid_amount")
+        raise InvalidTopUp(_("Top up between 1.00 ₴ and 100 000.00 ₴."), code="invalid_amount")
     provider = get_provider(provider_code)
     payment = Payment.objects.create(
         customer=user, provider=provider_code, amount=amount, purpose=Payment.Purpose.TOP_UP
@@ -97,7 +99,7 @@ def _open_checkout(*, payment: Payment, provider, request: CheckoutRequest) -> P
         session = provider.create_checkout(request)
     except ProviderError as exc:
         with transaction.atomic():
-            payment = Payment.objects.select_for_update().get(pk=payment.pk)
+            payment = lock_payment(payment.pk)
             if payment.status == S.CREATED:
                 payment.fail()
                 payment.failure_reason = f"Could not open the payment page: {exc}"[:500]
@@ -106,7 +108,7 @@ def _open_checkout(*, payment: Payment, provider, request: CheckoutRequest) -> P
             f"{provider.label or provider.code} is not answering right now; nothing was charged. Try again shortly."
         ) from exc
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = lock_payment(payment.pk)
         payment.redirect_url = session.redirect_url
         payment.form_action = session.form_action
         payment.form_fields = dict(session.form_fields)

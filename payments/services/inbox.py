@@ -16,14 +16,17 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from orders.models import Order
-from orders.services import lock_order
 from payments.exceptions import PaymentNotPossible
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
 from payments.providers.base import Event, InvalidSignature, ProviderUpdate
 from payments.services import capture, refunds
+from payments.services.locks import APPLIED_FIELDS, lock_payment
 
 logger = logging.getLogger(__name__)
+
+# What applying a fact records on its inbox event.
+EVENT_FIELDS = ["payment", "result", "result_detail", "attempts", "processed_at"]
 
 
 def handle_callback(
@@ -107,7 +110,7 @@ def ingest_update(
                 event.attempts += 1
             _apply(event, update, provider_code=provider_code)
             event.processed_at = timezone.now()
-            event.save()
+            event.save(update_fields=EVENT_FIELDS)
             return event
     except Exception as exc:
         _record_failure(
@@ -154,7 +157,7 @@ def reprocess_event(*, event_id: int) -> WebhookEvent:
         event.attempts += 1
         _apply(event, update, provider_code=event.provider)
         event.processed_at = timezone.now()
-        event.save()
+        event.save(update_fields=EVENT_FIELDS)
     return event
 
 
@@ -164,11 +167,11 @@ def _lock_for_update(provider_code: str, payment_ref: str) -> tuple[Payment | No
         reference = uuid.UUID(str(payment_ref))
     except ValueError:
         return None, None  # not one of our references
-    found = Payment.objects.only("pk", "order_id").filter(provider=provider_code, reference=reference).first()
+    found = Payment.objects.filter(provider=provider_code, reference=reference).values_list("pk", flat=True).first()
     if found is None:
         return None, None
-    order = lock_order(found.order_id) if found.order_id else None
-    return Payment.objects.select_for_update().get(pk=found.pk), order
+    payment = lock_payment(found)
+    return payment, payment.order
 
 
 def _mismatch(payment: Payment, update: ProviderUpdate, provider_code: str) -> str:
@@ -208,7 +211,7 @@ def _apply(event: WebhookEvent, update: ProviderUpdate, *, provider_code: str) -
         Event.REFUND_PENDING: refunds.on_refund_pending,
         Event.REFUNDED: refunds.on_refunded,
     }[update.event]
-    detail = handler(payment, order, update)
-    payment.save()
-    event.result = R.IGNORED if detail.startswith("ignored") else R.PROCESSED
-    event.result_detail = detail
+    outcome = handler(payment, order, update)
+    payment.save(update_fields=APPLIED_FIELDS)
+    event.result = R.PROCESSED if outcome.applied else R.IGNORED
+    event.result_detail = outcome.detail

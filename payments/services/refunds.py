@@ -10,27 +10,28 @@ from core import outbox
 from ledger import keys
 from ledger.postings import record_refund
 from ledger.selectors import entry_exists
-from orders.services import lock_order
-from payments.exceptions import InvalidRefund, PaymentNotFound, RefundNotPossible
+from payments.exceptions import InvalidRefund, RefundNotPossible
 from payments.models import Payment, Refund
 from payments.providers import get_provider
 from payments.providers.base import Event, ProviderError
+from payments.services.locks import APPLIED_FIELDS, lock_payment
+from payments.services.outcome import Outcome, applied, ignored
 
 S = Payment.Status
 
 
-def on_refund_pending(payment, order, update) -> str:
-    return "refund in progress at the provider"
+def on_refund_pending(payment, order, update) -> Outcome:
+    return applied("refund in progress at the provider")
 
 
-def on_refunded(payment, order, update) -> str:
+def on_refunded(payment, order, update) -> Outcome:
     if payment.purpose == Payment.Purpose.TOP_UP:
         payment.needs_review = True
         payment.review_reason = "The provider reports a refund of a store-credit top-up: take the credit back by hand."
-        return "top-up refunded at the provider: left for review"
+        return applied("top-up refunded at the provider: left for review")
     total = update.refunded_total if update.refunded_total is not None else update.amount
     if total is None or total <= payment.refunded_amount:
-        return "ignored: nothing newly refunded"
+        return ignored("nothing newly refunded")
     newly = min(total, payment.captured_amount) - payment.refunded_amount
     # Refunds already sent to the provider first (pending), then those still queued.
     open_refunds = sorted(
@@ -62,7 +63,7 @@ def on_refunded(payment, order, update) -> str:
         )
         payment.refund_requested_amount += newly
         complete_refund(payment, refund)
-    return f"refunded {payment.refunded_amount} of {payment.captured_amount}"
+    return applied(f"refunded {payment.refunded_amount} of {payment.captured_amount}")
 
 
 def complete_refund(payment: Payment, refund: Refund) -> None:
@@ -149,12 +150,7 @@ def request_refund(
     if not (reason or "").strip():
         raise InvalidRefund("Say why the money goes back.")
     with transaction.atomic():
-        found = Payment.objects.filter(pk=payment_id).only("order_id").first()
-        if found is None:
-            raise PaymentNotFound()
-        if found.order_id:
-            lock_order(found.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = lock_payment(payment_id)
         refund = reserve_refund(
             payment=payment, amount=amount, reason=reason, by=by, idempotency_key=idempotency_key, kind=kind
         )
@@ -195,25 +191,21 @@ def send_refund(*, refund_id: int) -> Refund:
     if result.event == Event.FAILED:
         return _fail_refund(refund_id=refund.pk, message=result.message or result.provider_status)
     with transaction.atomic():
-        if payment.order_id:
-            lock_order(payment.order_id)
-        payment = Payment.objects.select_for_update().get(pk=payment.pk)
+        payment = lock_payment(payment.pk)
         refund = Refund.objects.select_for_update().get(pk=refund.pk)
         refund.provider_refund_id = result.refund_id[:100]
         refund.provider_message = result.message[:500]
         refund.save(update_fields=["provider_refund_id", "provider_message"])
         if result.event == Event.REFUNDED and refund.status == Refund.Status.PENDING:
             complete_refund(payment, refund)
-            payment.save()
+            payment.save(update_fields=APPLIED_FIELDS)
     return refund
 
 
 def _fail_refund(*, refund_id: int, message: str) -> Refund:
-    order_id, payment_id = Refund.objects.filter(pk=refund_id).values_list("payment__order_id", "payment_id").get()
+    payment_id = Refund.objects.filter(pk=refund_id).values_list("payment_id", flat=True).get()
     with transaction.atomic():
-        if order_id:
-            lock_order(order_id)  # the global lock order: order, payment, then its refunds
-        payment = Payment.objects.select_for_update().get(pk=payment_id)
+        payment = lock_payment(payment_id)  # the global lock order: order, payment, then its refunds
         refund = Refund.objects.select_for_update().get(pk=refund_id)
         if refund.status in (Refund.Status.PENDING, Refund.Status.REQUESTED):
             refund.status, refund.resolved_at = Refund.Status.FAILED, timezone.now()

@@ -3,8 +3,9 @@
 from django.db import transaction
 
 from core.exceptions import ValidationError
-from payments.exceptions import PaymentNotFound, PaymentNotPossible
+from payments.exceptions import PaymentNotPossible
 from payments.models import Payment
+from payments.services.locks import lock_payment
 
 
 def mark_payment_reviewed(*, payment_id: int, by, note: str) -> Payment:
@@ -16,9 +17,7 @@ def mark_payment_reviewed(*, payment_id: int, by, note: str) -> Payment:
     if not note:
         raise ValidationError("Say what was checked or done.", code="review_note_required")
     with transaction.atomic():
-        payment = Payment.objects.select_for_update().filter(pk=payment_id).first()
-        if payment is None:
-            raise PaymentNotFound()
+        payment = lock_payment(payment_id)
         if not payment.needs_review:
             raise PaymentNotPossible("It was not waiting for review.", code="not_under_review")
         suffix = f" Reviewed by {getattr(by, 'email', None) or 'system'}: {note}"
