@@ -3,6 +3,7 @@
 import logging
 from datetime import timedelta
 
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 
 from ledger import keys
@@ -43,18 +44,21 @@ def send_stuck_refunds(*, now=None, limit: int = 100) -> dict:
 
 def refund_money_of_closed_orders(*, limit: int = 100) -> int:
     """Refund captured payments of orders that were cancelled or expired (Beat sweep)."""
-    ids = list(
+    already = Refund.objects.filter(payment=OuterRef("pk"), kind=Refund.Kind.ORDER_CLOSED)
+    due = (
         Payment.objects.filter(
             purpose=Payment.Purpose.ORDER,
             status__in=[S.CAPTURED, S.PARTIALLY_REFUNDED],
             is_overpayment=False,
             order__status__in=[Order.Status.CANCELLED, Order.Status.EXPIRED],
-        ).values_list("pk", flat=True)[:limit]
+            captured_amount__gt=F("refund_requested_amount"),
+        )
+        .exclude(Exists(already))
+        .select_related("order")
+        .order_by("pk")[:limit]
     )
     requested = 0
-    for payment in Payment.objects.filter(pk__in=ids).select_related("order"):
-        if payment.refundable <= 0 or payment.refunds.filter(kind=Refund.Kind.ORDER_CLOSED).exists():
-            continue
+    for payment in list(due):
         request_refund(
             payment_id=payment.pk,
             amount=payment.refundable,
