@@ -19,7 +19,7 @@ from orders.models import Order
 from payments.exceptions import PaymentNotPossible
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
-from payments.providers.base import Event, InvalidSignature, ProviderUpdate
+from payments.providers.base import Event, InvalidSignature, MalformedCallback, ProviderUpdate
 from payments.services import capture, refunds
 from payments.services.locks import APPLIED_FIELDS, lock_payment
 
@@ -38,10 +38,15 @@ def handle_callback(
     are acknowledged like the original.
     """
     provider = get_provider(provider_code)
-    body_text = raw_body.decode("utf-8", errors="replace")
+    body_text = storable_text(raw_body.decode("utf-8", errors="replace"))
+    headers = {storable_text(k): storable_text(str(v)) for k, v in headers.items()}
+    content_type = storable_text(content_type)
     try:
         result = provider.parse_callback(raw_body=raw_body, content_type=content_type, headers=headers)
-    except InvalidSignature as exc:
+    except (InvalidSignature, RecursionError) as exc:
+        malformed = not isinstance(exc, InvalidSignature) or isinstance(exc, MalformedCallback)
+        if isinstance(exc, RecursionError):
+            exc = MalformedCallback("The callback body is nested too deeply to read.")
         WebhookEvent.objects.create(
             provider=provider_code,
             raw_body=body_text,
@@ -50,9 +55,11 @@ def handle_callback(
             remote_ip=remote_ip,
             signature_valid=False,
             result=WebhookEvent.Result.REJECTED,
-            result_detail=str(exc)[:1000],
+            result_detail=storable_text(str(exc))[:1000],
         )
         logger.warning("rejected %s callback from %s: %s", provider_code, remote_ip, exc)
+        if malformed:
+            return 400, b"malformed callback", "text/plain"
         return 403, b"invalid signature", "text/plain"
     for update in result.updates:
         ingest_update(
@@ -65,6 +72,11 @@ def handle_callback(
             remote_ip=remote_ip,
         )
     return result.ack_status, result.ack_body, result.ack_content_type
+
+
+def storable_text(text: str) -> str:
+    """Text PostgreSQL will store: a NUL byte (refused in text columns) is kept escaped as \\x00."""
+    return text.replace("\x00", "\\x00")
 
 
 def _update_dict(update: ProviderUpdate) -> dict:
@@ -176,10 +188,12 @@ def _lock_for_update(provider_code: str, payment_ref: str) -> tuple[Payment | No
 
 def _mismatch(payment: Payment, update: ProviderUpdate, provider_code: str) -> str:
     config = get_provider(provider_code).config
-    if update.merchant_id is not None and str(update.merchant_id) != str(config.merchant_id):
+    # Fail closed: a fact that does not name our merchant, or a capture without its currency,
+    # goes to review exactly like one naming another merchant or currency.
+    if update.merchant_id is None or str(update.merchant_id) != str(config.merchant_id):
         return f"merchant {update.merchant_id} is not ours ({config.merchant_id})"
     if update.event == Event.CAPTURED:
-        if update.currency and update.currency != payment.currency:
+        if update.currency != payment.currency:
             return f"currency {update.currency}, expected {payment.currency}"
         if update.amount != payment.amount:
             return f"amount {update.amount}, expected {payment.amount}"
