@@ -6,6 +6,9 @@ builders, and ask `ledger.selectors.entry_exists(key=...)` when they need to kno
 fact was booked. The strings are stored in the ledger forever: never change one.
 """
 
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast, Concat
+
 
 def order_store_credit(*, order_id: int) -> str:
     """Store credit held at checkout and posted when the order is confirmed."""
@@ -37,6 +40,11 @@ def payment_external(*, reference: str, total: int) -> str:
     return f"payment:{reference}:external:{total}"
 
 
+def payment_order_closed_refund(*, reference: str) -> str:
+    """The refund of a payment whose order was cancelled or expired (its Refund's key)."""
+    return f"payment:{reference}:order-closed"
+
+
 def refund(*, refund_id: int) -> str:
     """A refund confirmed by the provider."""
     return f"refund:{refund_id}"
@@ -55,3 +63,11 @@ def wallet_adjustment(*, token: str) -> str:
 def reversal(*, entry_id: int) -> str:
     """The reversing entry of entry `entry_id` (an entry is reversed at most once)."""
     return f"reversal:{entry_id}"
+
+
+def order_delivered_sql(order_id, *, part: str):
+    """`order_delivered` as a database expression over `order_id` (an F/OuterRef), for Exists() queries.
+
+    Builds the very string order_delivered builds, so a sweep can ask "not booked yet?" in SQL.
+    """
+    return Concat(Value("order:"), Cast(order_id, CharField()), Value(f":delivered:{part}"), output_field=CharField())

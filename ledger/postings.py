@@ -100,7 +100,9 @@ def record_refund(
     )
 
 
-def record_delivery_revenue(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
+def record_delivery_revenue(
+    *, order_number: str, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY
+) -> Posted:
     """A prepaid order was delivered: the prepayment becomes a sale."""
     return _transfer(
         debit="customer_prepayments",
@@ -108,14 +110,16 @@ def record_delivery_revenue(*, order_id, amount: int, idempotency_key: str, curr
         amount=amount,
         currency=currency,
         kind="delivery_revenue",
-        memo=f"Order {order_id} delivered",
+        memo=f"Order {order_number} delivered",
         reference_type="order",
-        reference_id=order_id,
+        reference_id=order_number,
         idempotency_key=idempotency_key,
     )
 
 
-def record_cod_delivery(*, order_id, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY) -> Posted:
+def record_cod_delivery(
+    *, order_number: str, amount: int, idempotency_key: str, currency: str = DEFAULT_CURRENCY
+) -> Posted:
     """Nova Poshta handed over a COD parcel and took the cash: the carrier owes it to us."""
     return _transfer(
         debit="cod:novaposhta",
@@ -123,9 +127,9 @@ def record_cod_delivery(*, order_id, amount: int, idempotency_key: str, currency
         amount=amount,
         currency=currency,
         kind="cod_delivery",
-        memo=f"Order {order_id} delivered, cash on delivery",
+        memo=f"Order {order_number} delivered, cash on delivery",
         reference_type="order",
-        reference_id=order_id,
+        reference_id=order_number,
         idempotency_key=idempotency_key,
     )
 

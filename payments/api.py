@@ -233,6 +233,7 @@ class PaymentRefundApi(APIView):
             reason=serializer.validated_data["reason"],
             by=request.user,
             idempotency_key=refund_key(user_id=request.user.pk, key=key),
+            kind=Refund.Kind.API,
         )
         refund.refresh_from_db()  # the provider may already have answered (it is sent on commit)
         return Response(PaymentRefundApi.OutputSerializer(refund).data, status=status.HTTP_201_CREATED)

@@ -18,6 +18,10 @@ class InvalidRefund(ValidationError):
     code = "invalid_refund"
 
 
+class InvalidTopUp(ValidationError):
+    code = "invalid_top_up"
+
+
 class ProviderUnavailable(Conflict):
     """The provider could not be reached; nothing was charged. Retry later."""
 

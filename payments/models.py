@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 from core.money import DEFAULT_CURRENCY
@@ -140,7 +141,15 @@ class Refund(models.Model):
         SUCCEEDED = "succeeded", "Refunded"
         FAILED = "failed", "Failed"
 
+    class Kind(models.TextChoices):
+        STAFF = "staff", _("Asked for by staff in the admin")
+        API = "api", _("Asked for through the API")
+        OVERPAYMENT = "overpayment", _("Overpayment returned automatically")
+        ORDER_CLOSED = "order_closed", _("Order cancelled or expired")
+        EXTERNAL = "external", _("Made at the provider, outside kramar")
+
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STAFF)
     amount = models.PositiveBigIntegerField()
     reason = models.CharField(max_length=500)
     idempotency_key = models.CharField(max_length=200, unique=True)

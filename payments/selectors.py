@@ -68,6 +68,14 @@ def get_payment_for_user(*, user, reference: str) -> Payment:
     return payment
 
 
+def get_payment(*, reference: str) -> Payment:
+    """A payment by its reference, with its order (no owner check: callers hold the secret)."""
+    try:
+        return Payment.objects.select_related("order").get(reference=reference)
+    except (Payment.DoesNotExist, ValueError):
+        raise PaymentNotFound() from None
+
+
 def get_refundable_payment(*, reference: str) -> Payment:
     """A payment by its reference, for staff who may refund it (permission checked by the caller)."""
     try:

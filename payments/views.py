@@ -17,7 +17,8 @@ from core.money import parse_hryvnias
 from orders.selectors import get_order_by_public_token
 from payments.exceptions import PaymentNotFound
 from payments.providers import enabled_codes, get_provider
-from payments.services import get_payment, handle_callback, start_order_payment, start_top_up
+from payments.selectors import get_payment
+from payments.services import handle_callback, start_order_payment, start_top_up
 from payments.tasks import deliver_sandbox_callback_task
 
 PASSED_HEADERS = ("content-type", "user-agent", "x-sandbox-signature", "x-forwarded-for")

@@ -4,11 +4,13 @@ At checkout the credit is put on hold on the customer's wallet; when the order i
 the hold is posted (wallet -> customer prepayments); when an unconfirmed order expires or is
 cancelled the hold is voided; when a confirmed order is cancelled the credit goes back to
 the wallet. Callers hold the order's row lock, so each step happens at most once.
+
+Revenue of a delivered order (store credit, COD cash, the online payment) is booked by
+payments.services.revenue, found by its Beat sweep from the order's delivered state.
 """
 
 from ledger import keys
 from ledger.models import Hold
-from ledger.postings import record_cod_delivery, record_delivery_revenue
 from ledger.services import Leg, create_hold, ensure_wallet, notify_wallet_change, post_entry, post_hold, void_hold
 from orders.models import Order
 
@@ -60,21 +62,3 @@ def release_store_credit(*, order: Order, by=None) -> None:
             notify_wallet_change(wallet)
         return
     void_hold(hold_id=hold.pk)  # a second void is a no-op
-
-
-def book_delivery(*, order: Order) -> None:
-    """On delivery: the prepaid part becomes a sale; COD cash is owed to us by the carrier."""
-    if order.store_credit:
-        record_delivery_revenue(
-            order_id=order.number,
-            amount=order.store_credit,
-            idempotency_key=keys.order_delivered(order_id=order.pk, part="store-credit"),
-            currency=order.currency,
-        )
-    if order.is_cod and order.amount_due:
-        record_cod_delivery(
-            order_id=order.number,
-            amount=order.amount_due,
-            idempotency_key=keys.order_delivered(order_id=order.pk, part="cod"),
-            currency=order.currency,
-        )

@@ -21,7 +21,7 @@ from catalog.services import (
 )
 from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
-from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
+from orders.services.store_credit import release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact
 from orders.tasks import send_order_email_task
 
@@ -176,11 +176,10 @@ def unship_order(*, order_id: int, by, reason: str, source: str) -> Order:
 
 @transaction.atomic
 def deliver_order(*, order_id: int, by, reason: str = "", source: str, expected_version: int | None = None) -> Order:
-    """Mark a shipped order delivered; its revenue and any COD cash are booked."""
+    """Mark a shipped order delivered; payments' revenue sweep books its revenue and COD cash."""
     order = lock_order(order_id)
     _check_version(order, expected_version)
     apply_transition(order, "deliver", by=by, reason=reason, source=source)
-    book_delivery(order=order)
     return order
 
 

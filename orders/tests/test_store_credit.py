@@ -14,6 +14,7 @@ from ledger.services import credit_wallet
 from orders.exceptions import InvalidCheckout
 from orders.models import Order, Source
 from orders.services import TRANSITION_SERVICES, expire_unpaid_orders
+from payments.services import recognize_revenue_of_delivered_orders
 from tests.factories import ProductFactory, UserFactory, np_branch, place_test_order
 
 PM = Order.PaymentMethod
@@ -55,6 +56,7 @@ def test_part_store_credit_part_cash_on_delivery_books_every_step():
     # when it is delivered, the prepaid part is a sale and the carrier owes us the cash
     step(order, "ship")
     step(order, "deliver")
+    assert recognize_revenue_of_delivered_orders() == 1  # payments' sweep books the revenue
     assert balance_of(code="customer_prepayments") == 0
     assert balance_of(code="sales") == 100000
     assert balance_of(code="cod:novaposhta") == 70000

@@ -104,6 +104,10 @@ class InvalidSignature(Exception):
     """The callback is not signed by the provider with our secret (or is malformed)."""
 
 
+class MalformedCallback(InvalidSignature):
+    """Signed (or not), the callback cannot be read: not the shape the provider sends. Answered 400."""
+
+
 class ProviderError(Exception):
     """The provider could not be reached or refused the request.
 

@@ -25,6 +25,7 @@ from payments.providers.base import (
     CheckoutSession,
     Event,
     InvalidSignature,
+    MalformedCallback,
     PaymentProvider,
     ProviderUpdate,
     RefundResult,
@@ -110,9 +111,14 @@ class SandboxProvider(PaymentProvider):
             raise InvalidSignature("The sandbox signature does not match the body.")
         try:
             data = json.loads(raw_body)
-        except ValueError:
-            raise InvalidSignature("The sandbox callback is not JSON.") from None
-        return CallbackResult(updates=(self._update(data),))
+        except (ValueError, RecursionError):
+            raise MalformedCallback("The sandbox callback is not JSON.") from None
+        if not isinstance(data, dict):
+            raise MalformedCallback("The sandbox callback is not a JSON object.")
+        try:
+            return CallbackResult(updates=(self._update(data),))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise MalformedCallback(f"The sandbox callback lacks or garbles a field: {exc}") from None
 
     def _update(self, data: Mapping) -> ProviderUpdate:
         status = data.get("status", "")

@@ -20,13 +20,9 @@ wayforpay/php-sdk, is the authority; there is no usable Python SDK).
   monotonic state machine and amount/currency/merchant checks are the defence (§2.7).
 """
 
-import hashlib
-import hmac
 import json
 import time
 from collections.abc import Callable, Iterable, Mapping
-from decimal import Decimal, InvalidOperation
-from urllib.parse import parse_qsl
 
 from payments.providers.base import (
     CallbackResult,
@@ -39,175 +35,29 @@ from payments.providers.base import (
     ProviderError,
     ProviderUpdate,
     RefundResult,
-    constant_time_equal,
 )
 from payments.providers.http import post
-
-API_VERSION = 1
-
-# The fields each signature covers, in the order the provider concatenates them (§2.1, §2.2).
-CALLBACK_SIGNED_FIELDS = (
-    "merchantAccount",
-    "orderReference",
-    "amount",
-    "currency",
-    "authCode",
-    "cardPan",
-    "transactionStatus",
-    "reasonCode",
+from payments.providers.wayforpay_protocol import (
+    API_VERSION,
+    CALLBACK_SIGNED_FIELDS,
+    CHECK_STATUS_RESPONSE_SIGNED_FIELDS,
+    OK_REASON_CODES,
+    REASON_ORDER_NOT_FOUND,
+    REFUND_EVENTS,
+    REFUND_RESPONSE_SIGNED_FIELDS,
+    STATUS_EVENTS,
+    decode_callback,
+    format_amount,
+    optional_minor,
+    parse_amount,
+    php_string,
+    raw_string,
+    sign,
+    signature_matches,
 )
-CHECK_STATUS_RESPONSE_SIGNED_FIELDS = CALLBACK_SIGNED_FIELDS
-REFUND_RESPONSE_SIGNED_FIELDS = ("merchantAccount", "orderReference", "transactionStatus", "reasonCode")
 
-# Reason::isOK() in the PHP SDK: Ok, Ok (regular payment), waiting for 3-D Secure.
-OK_REASON_CODES = frozenset({"1100", "4100", "5100"})
-REASON_INVALID_SIGNATURE = "1113"
-REASON_ORDER_NOT_FOUND = "1127"
-
-STATUS_EVENTS = {
-    "Created": Event.PENDING,
-    "InProcessing": Event.PENDING,
-    "inProcessing": Event.PENDING,  # the wiki's spelling
-    "Pending": Event.PENDING,  # antifraud review
-    # A hold waiting for Settle. We never ask for holds (no merchantTransactionType=AUTH), and
-    # the core has no "authorized" state, so it counts as not final yet.
-    "WaitingAuthComplete": Event.PENDING,
-    "Approved": Event.CAPTURED,
-    "Declined": Event.FAILED,
-    "Expired": Event.EXPIRED,
-    "RefundInProcessing": Event.REFUND_PENDING,
-    "Refunded": Event.REFUNDED,
-    "Voided": Event.REFUNDED,
-}
-REFUND_EVENTS = {
-    "Refunded": Event.REFUNDED,
-    "Voided": Event.REFUNDED,
-    "RefundInProcessing": Event.REFUND_PENDING,
-}
-
-
-# --- Amounts --------------------------------------------------------------------------------
-
-
-def format_amount(minor: int) -> str:
-    """Format kopiyky as WayForPay's amount string: 154736 -> "1547.36", 100 -> "1", 5 -> "0.05".
-
-    The PHP SDK signs `floatval(amount)` printed by PHP, which drops trailing zeros and the
-    point ("1000", "547.36", "1.5"); we send that same string in the field, so the value and
-    its signature always agree. Two-decimal currencies only (UAH, USD, EUR).
-    """
-    if isinstance(minor, bool) or not isinstance(minor, int) or minor < 0:
-        raise ValueError(f"An amount in minor units must be a non-negative int, not {minor!r}")
-    major, cents = divmod(minor, 100)
-    if cents == 0:
-        return str(major)
-    return f"{major}.{cents:02d}".rstrip("0")
-
-
-def parse_amount(value: object) -> int:
-    """Convert a WayForPay amount ("1547.36", 1547.36, "1", 1) to kopiyky; ValueError if not exact."""
-    if isinstance(value, bool) or value is None:
-        raise ValueError(f"Not an amount: {value!r}")
-    try:
-        # A float reaches us only from an already-decoded API answer; its repr is the shortest
-        # string that reads back as the same float, i.e. the decimal WayForPay wrote.
-        amount = Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except InvalidOperation:
-        raise ValueError(f"Not an amount: {value!r}")
-    if not amount.is_finite() or amount.adjusted() > 15:
-        raise ValueError(f"Not a plausible amount: {value!r}")
-    minor = amount * 100
-    if amount < 0 or minor != minor.to_integral_value():
-        raise ValueError(f"Not an amount in whole kopiyky: {value!r}")
-    return int(minor)
-
-
-# --- Signatures -----------------------------------------------------------------------------
-
-
-class _JsonNumber(str):
-    """A number from a callback body, kept as the exact characters WayForPay sent."""
-
-
-def php_string(value: object) -> str:
-    """Render a decoded JSON value the way PHP's implode() would before hashing.
-
-    null and missing become "", numbers print without trailing zeros (1.0 -> "1"), strings
-    stay as they are.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else ""
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float | _JsonNumber):
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        # Far outside any amount or code: left as written rather than expanded, so a forged
-        # `1e999999999` costs nothing before the signature check refuses it.
-        if not number.is_finite() or abs(number.adjusted()) > 30:
-            return str(value)
-        if number == number.to_integral_value():
-            return str(int(number))
-        return format(number.normalize(), "f")
-    return str(value)
-
-
-def sign(secret: str, values: Iterable[object]) -> str:
-    """Hex HMAC-MD5 of the values joined with ";" (SignatureHelper::calculateSignature)."""
-    message = ";".join("" if v is None else str(v) for v in values)
-    return hmac.new(secret.encode(), message.encode(), hashlib.md5).hexdigest()
-
-
-def _signature_matches(secret: str, payload: Mapping, fields: Iterable[str], signature: object) -> bool:
-    """Check `signature` over `fields` of a decoded payload; False for anything malformed.
-
-    The raw tokens are tried first, as the reference asks. A number's PHP rendering is tried
-    second: the PHP SDK hashes json_decode()d values, so a sender writing `"amount": 100.0`
-    signs "100". Both strings denote the same value, so this accepts no other amount.
-    """
-    if not isinstance(signature, str) or not signature:
-        return False
-    fields = tuple(fields)
-    raw = [_raw_string(payload.get(name)) for name in fields]
-    candidates = [raw]
-    rendered = [php_string(payload.get(name)) for name in fields]
-    if rendered != raw:
-        candidates.append(rendered)
-    matched = False
-    for values in candidates:  # no early exit: the time taken doesn't depend on which matched
-        matched |= constant_time_equal(sign(secret, values), signature.lower())
-    return matched
-
-
-def _raw_string(value: object) -> str:
-    if isinstance(value, _JsonNumber):
-        return str.__str__(value)
-    return php_string(value)
-
-
-def _decode_callback(raw_body: bytes) -> dict:
-    """Decode a serviceUrl body: JSON, or a form whose single key is the whole JSON (§2.3)."""
-    try:
-        text = raw_body.decode("utf-8").strip()
-    except UnicodeDecodeError:
-        raise InvalidSignature("The callback body is not UTF-8")
-    if not text.startswith("{"):
-        # application/x-www-form-urlencoded with the JSON as the only key and an empty value.
-        pairs = parse_qsl(text, keep_blank_values=True)
-        if len(pairs) != 1 or pairs[0][1] != "":
-            raise InvalidSignature("The callback body is neither JSON nor a form-wrapped JSON")
-        text = pairs[0][0].strip()
-    try:
-        payload = json.loads(text, parse_float=_JsonNumber, parse_int=_JsonNumber)
-    except ValueError:
-        raise InvalidSignature("The callback body is not valid JSON")
-    if not isinstance(payload, dict):
-        raise InvalidSignature("The callback body is not a JSON object")
-    return payload
-
-
-# --- The adapter ----------------------------------------------------------------------------
+# Re-exported: tests and callers read the protocol helpers from the adapter's module.
+__all__ = ["WayForPayProvider", "format_amount", "parse_amount", "sign"]
 
 
 class WayForPayProvider(PaymentProvider):
@@ -306,10 +156,8 @@ class WayForPayProvider(PaymentProvider):
         The JSON/form decision is made from the body itself: WayForPay has been seen posting
         JSON under a form content type, so the header is not trusted for it.
         """
-        payload = _decode_callback(raw_body)
-        if not _signature_matches(
-            self.config.secret, payload, CALLBACK_SIGNED_FIELDS, payload.get("merchantSignature")
-        ):
+        payload = decode_callback(raw_body)
+        if not signature_matches(self.config.secret, payload, CALLBACK_SIGNED_FIELDS, payload.get("merchantSignature")):
             raise InvalidSignature("The WayForPay callback signature does not match")
         update = self._translate(payload)
         return CallbackResult(
@@ -334,7 +182,7 @@ class WayForPayProvider(PaymentProvider):
 
         Only the signed fields decide the event, amount, currency, merchant and dedupe key.
         """
-        signed = {name: _raw_string(payload.get(name)) for name in CALLBACK_SIGNED_FIELDS}
+        signed = {name: raw_string(payload.get(name)) for name in CALLBACK_SIGNED_FIELDS}
         order_reference = signed["orderReference"]
         status = signed["transactionStatus"]
         if not order_reference or not status:
@@ -353,7 +201,7 @@ class WayForPayProvider(PaymentProvider):
             # whole (signed) amount. refundAmount is NOT signed: in a callback it is a claim, capped
             # here at the signed amount so it can never exceed what was paid; the core's own refund
             # records and a CHECK_STATUS answer (fetched by us over HTTPS) are the authority.
-            refunded_total = _optional_minor(payload.get("refundAmount"), upper=amount) or amount
+            refunded_total = optional_minor(payload.get("refundAmount"), upper=amount) or amount
             # A second partial refund repeats status, reasonCode and authCode; the total is what
             # makes it a new fact rather than a redelivery.
             dedupe_key += f":{refunded_total}"
@@ -367,12 +215,10 @@ class WayForPayProvider(PaymentProvider):
             merchant_id=signed["merchantAccount"],
             # The fee is unsigned and informational (for the shop owner's reports); nothing is
             # decided from it, and a value we can't read is simply not reported.
-            fee=_optional_minor(payload.get("fee")),
+            fee=optional_minor(payload.get("fee")),
             refunded_total=refunded_total,
             message=str(payload.get("reason") or ""),
-            raw={
-                key: value if isinstance(value, dict | list) else _raw_string(value) for key, value in payload.items()
-            },
+            raw={key: value if isinstance(value, dict | list) else raw_string(value) for key, value in payload.items()},
         )
 
     # -- reconciliation --
@@ -395,7 +241,7 @@ class WayForPayProvider(PaymentProvider):
                 transient=False,
                 code=reason_code or "no_status",
             )
-        if not _signature_matches(
+        if not signature_matches(
             self.config.secret, answer, CHECK_STATUS_RESPONSE_SIGNED_FIELDS, answer.get("merchantSignature")
         ):
             # Our secret is wrong or the answer isn't WayForPay's: a person has to look.
@@ -444,7 +290,7 @@ class WayForPayProvider(PaymentProvider):
                 message=f"{message} ({reason_code})" if message else f"WayForPay refused the refund ({reason_code})",
                 raw=dict(answer),
             )
-        if not _signature_matches(
+        if not signature_matches(
             self.config.secret, answer, REFUND_RESPONSE_SIGNED_FIELDS, answer.get("merchantSignature")
         ):
             # The money may or may not have moved: not a FAILED the caller could retry on.
@@ -455,18 +301,3 @@ class WayForPayProvider(PaymentProvider):
         if event is Event.FAILED and not message:
             message = f"WayForPay answered {status} ({reason_code})"
         return RefundResult(event=event, provider_status=status, message=message, raw=dict(answer))
-
-
-def _optional_minor(value: object, *, upper: int | None = None) -> int | None:
-    """Read an informational amount; None when absent, unreadable or out of range."""
-    if value is None or value == "":
-        return None
-    try:
-        # Fees can carry more than two decimals; round half up to the kopiyka for reporting.
-        number = Decimal(repr(value) if isinstance(value, float) else str(value))
-        minor = int((number * 100).quantize(Decimal(1), rounding="ROUND_HALF_UP"))
-    except (InvalidOperation, ValueError):
-        return None
-    if minor < 0 or (upper is not None and (minor == 0 or minor > upper)):
-        return None
-    return minor

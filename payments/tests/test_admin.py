@@ -322,7 +322,10 @@ def test_finance_marks_a_payment_reviewed_with_a_note(client, sandbox):
     response = client.post(changelist_url("payment"), {**selected, "post": "yes", "note": "Called the bank"})
 
     assert response.status_code == 302
-    assert messages_of(response) == [f"1 marked reviewed; 1 not: {clean.reference} (It was not waiting for review)"]
+    assert messages_of(response) == [
+        f"1 marked reviewed: {flagged.reference}.",
+        f"1 not marked reviewed: {clean.reference} (It was not waiting for review).",
+    ]
     flagged.refresh_from_db()
     assert (flagged.needs_review, flagged.status) == (False, "pending")
     assert flagged.review_reason == (
@@ -348,14 +351,14 @@ def test_support_has_no_payment_actions(client, captured):
 
 def _failed_event(sandbox, monkeypatch, payment):
     """A paid callback whose processing crashed: kept in the inbox as failed."""
-    from payments import services
+    from payments.services import capture
 
-    original = services._on_captured
-    monkeypatch.setattr(services, "_on_captured", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    original = capture.on_captured
+    monkeypatch.setattr(capture, "on_captured", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     body, signature = signed_callback(sandbox, payment)
     with pytest.raises(RuntimeError):
         post_callback(body, signature, client=Client(raise_request_exception=True))
-    monkeypatch.setattr(services, "_on_captured", original)
+    monkeypatch.setattr(capture, "on_captured", original)
     event = WebhookEvent.objects.get(result="failed")
     assert event.result_detail == "RuntimeError: disk full"
     return event

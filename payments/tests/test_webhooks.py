@@ -251,10 +251,11 @@ def test_reconciliation_recovers_a_payment_whose_callback_never_came(sandbox):
 
 def test_a_failed_event_is_kept_and_can_be_reprocessed(sandbox, monkeypatch):
     from payments import services
+    from payments.services import capture
 
     payment = start(online_order())
-    original = services._on_captured
-    monkeypatch.setattr(services, "_on_captured", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
+    original = capture.on_captured
+    monkeypatch.setattr(capture, "on_captured", lambda *a: (_ for _ in ()).throw(RuntimeError("disk full")))
     body, signature = signed_callback(sandbox, payment)
     with pytest.raises(RuntimeError):
         post_callback(body, signature, client=Client(raise_request_exception=True))
@@ -263,7 +264,7 @@ def test_a_failed_event_is_kept_and_can_be_reprocessed(sandbox, monkeypatch):
     payment.refresh_from_db()
     assert payment.status == "pending"
 
-    monkeypatch.setattr(services, "_on_captured", original)
+    monkeypatch.setattr(capture, "on_captured", original)
     services.reprocess_event(event_id=event.pk)
 
     payment.refresh_from_db()

@@ -87,8 +87,11 @@ def test_in_transit_and_arrived_may_alternate(fake_np, np_carrier):
 
 
 def test_cod_delivery_books_the_cash_owed_by_the_carrier(fake_np, np_carrier):
+    from payments.services import recognize_revenue_of_delivered_orders  # the revenue sweep books it
+
     order, shipment = labelled(fake_np, price=35000)
     track_after(fake_np, shipment, 9)
+    assert recognize_revenue_of_delivered_orders() == 1
     assert balance_of(code="cod:novaposhta") == 35000
     assert balance_of(code="sales") == 35000
     assert verify_ledger().ok

@@ -1,16 +1,8 @@
-"""Payments in the back office: payments, refunds and the webhook inbox, read-only.
+"""Payments: read-only, with a Refund button and a review action that call services."""
 
-Nothing here edits a payment. Money goes back through payments.services.request_refund (a
-form with a one-time token, so a double submit refunds once), a payment leaves review through
-mark_payment_reviewed, and an inbox event is applied again through reprocess_event. Every
-button is checked again on the server, whatever the page showed.
-"""
-
-import json
 import logging
 import uuid
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -19,110 +11,17 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
-from core.admin import ReadOnlyAdmin, badge
+from core.admin import ReadOnlyAdmin, act_on_each, badge, message_bulk_report
 from core.exceptions import DomainError
-from core.money import format_money, parse_hryvnias
+from core.money import format_money
+from payments.admin.common import PAYMENT_COLOURS, ReadOnlyInline, order_link, result_badge, uuid_in
+from payments.admin.forms import RefundForm, ReviewNoteForm
 from payments.models import Payment, Refund, WebhookEvent
-from payments.services import mark_payment_reviewed, reprocess_event, request_refund
+from payments.services import mark_payment_reviewed, request_refund
 
 logger = logging.getLogger(__name__)
-
-PAYMENT_COLOURS = {
-    Payment.Status.CREATED: "#757575",
-    Payment.Status.PENDING: "#b26a00",
-    Payment.Status.CAPTURED: "#2e7d32",
-    Payment.Status.PARTIALLY_REFUNDED: "#6a1b9a",
-    Payment.Status.REFUNDED: "#37474f",
-    Payment.Status.FAILED: "#c62828",
-    Payment.Status.EXPIRED: "#757575",
-}
-RESULT_COLOURS = {
-    WebhookEvent.Result.RECEIVED: "#757575",
-    WebhookEvent.Result.PROCESSED: "#2e7d32",
-    WebhookEvent.Result.IGNORED: "#37474f",
-    WebhookEvent.Result.REVIEW: "#b26a00",
-    WebhookEvent.Result.REJECTED: "#c62828",
-    WebhookEvent.Result.FAILED: "#c62828",
-}
-PRE_STYLE = "white-space:pre-wrap;word-break:break-all;max-height:30em;overflow:auto;margin:0"
-
-
-def result_badge(event: WebhookEvent) -> str:
-    return badge(f"kr-result-{event.result}", RESULT_COLOURS.get(event.result, "#757575"), event.get_result_display())
-
-
-def preformatted(text: str) -> str:
-    return format_html('<pre style="{}">{}</pre>', PRE_STYLE, text) if text else "—"
-
-
-def as_json(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) if data else ""
-
-
-def uuid_in(search_term: str) -> uuid.UUID | None:
-    """The UUID a search term spells (a payment reference), or None."""
-    try:
-        return uuid.UUID((search_term or "").strip())
-    except ValueError:
-        return None
-
-
-def payment_link(payment: Payment | None) -> str:
-    if payment is None:
-        return "—"
-    url = reverse("admin:payments_payment_change", args=[payment.pk])
-    return format_html('<a href="{}">{}</a>', url, payment.reference)
-
-
-def order_link(payment: Payment) -> str:
-    if payment.order_id is None:
-        return format_html("top-up: {}", payment.customer.email if payment.customer_id else "—")
-    url = reverse("admin:orders_order_change", args=[payment.order_id])
-    return format_html('<a href="{}">{}</a>', url, payment.order.number)
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-# --- forms -----------------------------------------------------------------------------------
-
-
-class RefundForm(forms.Form):
-    amount = forms.CharField(label="Amount, ₴", max_length=20)
-    reason = forms.CharField(
-        max_length=500,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Kept with the refund: a returned item, a cancelled order, a goodwill gesture.",
-    )
-    # One per opened form: a double-clicked or resubmitted form reuses it, so it refunds once.
-    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def clean_amount(self):
-        return parse_hryvnias(self.cleaned_data["amount"])
-
-
-class ReviewNoteForm(forms.Form):
-    note = forms.CharField(
-        max_length=300,
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="What you checked or did; appended to the review reason.",
-    )
-
-
-# --- payments --------------------------------------------------------------------------------
 
 
 class RefundInline(ReadOnlyInline):
@@ -390,19 +289,19 @@ class PaymentAdmin(ReadOnlyAdmin):
     def mark_reviewed(self, request, queryset):
         form = ReviewNoteForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
-            done, failed = 0, []
-            for payment_id, reference in queryset.order_by("pk").values_list("pk", "reference"):
-                try:
-                    mark_payment_reviewed(payment_id=payment_id, by=request.user, note=form.cleaned_data["note"])
-                except DomainError as exc:
-                    failed.append(f"{reference} ({exc.message.rstrip('.')})")
-                else:
-                    done += 1
-            message = f"{done} marked reviewed"
-            if failed:
-                message += f"; {len(failed)} not: {', '.join(failed)}"
-            level = messages.SUCCESS if not failed else messages.WARNING if done else messages.ERROR
-            self.message_user(request, message, level)
+            note = form.cleaned_data["note"]
+            rows = [(pk, str(reference)) for pk, reference in queryset.order_by("pk").values_list("pk", "reference")]
+            report = act_on_each(
+                rows,
+                lambda payment_id: mark_payment_reviewed(payment_id=payment_id, by=request.user, note=note) and None,
+            )
+            message_bulk_report(
+                self,
+                request,
+                report,
+                done=gettext("{count} marked reviewed: {rows}."),
+                failed=gettext("{count} not marked reviewed: {rows}."),
+            )
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -414,181 +313,3 @@ class PaymentAdmin(ReadOnlyAdmin):
             "action": "mark_reviewed",
         }
         return TemplateResponse(request, "admin/payments/payment/mark_reviewed.html", context)
-
-
-# --- refunds ---------------------------------------------------------------------------------
-
-
-@admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
-    list_display = (
-        "id",
-        "payment_reference",
-        "amount_display",
-        "status",
-        "automatic",
-        "requested_by",
-        "provider_message",
-        "created_at",
-        "resolved_at",
-    )
-    list_filter = ("status", "automatic", ("created_at", admin.DateFieldListFilter))
-    list_select_related = ("payment", "requested_by")
-    search_fields = ("payment__order__number", "=provider_refund_id", "=idempotency_key")
-    search_help_text = "Payment reference, order number, or the provider's refund id."
-    date_hierarchy = "created_at"
-    fields = (
-        "payment_reference",
-        "amount_display",
-        "status",
-        "automatic",
-        "reason",
-        "requested_by",
-        "idempotency_key",
-        "provider_refund_id",
-        "provider_message",
-        "attempts",
-        "created_at",
-        "resolved_at",
-    )
-    readonly_fields = fields
-
-    @admin.display(description="payment", ordering="payment__created_at")
-    def payment_reference(self, refund):
-        return payment_link(refund.payment)
-
-    @admin.display(description="amount", ordering="amount")
-    def amount_display(self, refund):
-        return format_money(refund.amount, refund.payment.currency)
-
-    def get_search_results(self, request, queryset, search_term):
-        reference = uuid_in(search_term)
-        if reference is not None:
-            return queryset.filter(payment__reference=reference), False
-        return super().get_search_results(request, queryset, search_term)
-
-
-# --- the webhook inbox -----------------------------------------------------------------------
-
-
-@admin.register(WebhookEvent)
-class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = (
-        "received_at",
-        "provider",
-        "source",
-        "provider_status",
-        "event",
-        "result_badge",
-        "signature_valid",
-        "payment_reference",
-        "attempts",
-    )
-    list_display_links = ("received_at",)
-    list_filter = ("provider", "result", "signature_valid", "source")
-    list_select_related = ("payment",)
-    search_fields = ("dedupe_key",)
-    search_help_text = "Dedupe key, or a payment reference."
-    date_hierarchy = "received_at"
-    actions = ["reprocess_selected"]
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    ("provider", "source"),
-                    ("received_at", "processed_at"),
-                    ("signature_valid", "remote_ip"),
-                    ("event", "provider_status"),
-                    "dedupe_key",
-                    "payment_reference",
-                    ("result_badge", "attempts"),
-                    "result_detail_display",
-                ]
-            },
-        ),
-        ("Verified update", {"fields": ["update_display"]}),
-        ("As received", {"fields": ["content_type", "headers_display", "raw_body_display"]}),
-    ]
-    readonly_fields = (
-        "provider",
-        "source",
-        "received_at",
-        "processed_at",
-        "signature_valid",
-        "remote_ip",
-        "event",
-        "provider_status",
-        "dedupe_key",
-        "payment_reference",
-        "result_badge",
-        "attempts",
-        "result_detail_display",
-        "update_display",
-        "content_type",
-        "headers_display",
-        "raw_body_display",
-    )
-
-    def has_reprocess_permission(self, request):
-        return request.user.has_perm("payments.reprocess_webhook")
-
-    @admin.display(description="result", ordering="result")
-    def result_badge(self, event):
-        return result_badge(event)
-
-    @admin.display(description="payment")
-    def payment_reference(self, event):
-        return payment_link(event.payment)
-
-    @admin.display(description="result detail")
-    def result_detail_display(self, event):
-        return preformatted(event.result_detail)
-
-    @admin.display(description="update (provider-neutral)")
-    def update_display(self, event):
-        return preformatted(as_json(event.update))
-
-    @admin.display(description="headers")
-    def headers_display(self, event):
-        return preformatted(as_json(event.headers))
-
-    @admin.display(description="raw body")
-    def raw_body_display(self, event):
-        return preformatted(event.raw_body)
-
-    def get_search_results(self, request, queryset, search_term):
-        reference = uuid_in(search_term)
-        if reference is not None:
-            return queryset.filter(payment__reference=reference), False
-        return super().get_search_results(request, queryset, search_term)
-
-    @admin.action(description="Re-process selected events", permissions=["reprocess"])
-    def reprocess_selected(self, request, queryset):
-        """Apply each event again through the service and report each one by its number."""
-        done, skipped, failed = [], [], []
-        rows = queryset.select_related(None).order_by("pk").values_list("pk", "signature_valid", "result")
-        for event_id, signature_valid, result in rows:
-            name = f"#{event_id}"
-            if not signature_valid:
-                failed.append(f"{name} (its signature is not valid: a forged or damaged callback is never applied)")
-                continue
-            if result in (WebhookEvent.Result.PROCESSED, WebhookEvent.Result.IGNORED):
-                # Applying it again would change nothing but overwrite what it did the first time.
-                skipped.append(name)
-                continue
-            try:
-                event = reprocess_event(event_id=event_id)
-            except DomainError as exc:
-                failed.append(f"{name} ({exc.message.rstrip('.')})")
-            except Exception as exc:  # it stays in the inbox as it was; report it and go on
-                logger.exception("re-processing webhook event %s failed", event_id)
-                failed.append(f"{name} ({exc.__class__.__name__}: {exc})")
-            else:
-                done.append(f"{name} ({event.get_result_display().lower()}: {event.result_detail})")
-        if done:
-            self.message_user(request, f"Re-processed {len(done)}: {'; '.join(done)}.", messages.SUCCESS)
-        if skipped:
-            self.message_user(request, f"Already processed, nothing to do: {', '.join(skipped)}.", messages.INFO)
-        if failed:
-            self.message_user(request, f"{len(failed)} not re-processed: {'; '.join(failed)}.", messages.ERROR)

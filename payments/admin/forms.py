@@ -1,0 +1,27 @@
+"""The forms behind the Refund button and the review action."""
+
+from django import forms
+
+from core.money import parse_hryvnias
+
+
+class RefundForm(forms.Form):
+    amount = forms.CharField(label="Amount, ₴", max_length=20)
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="Kept with the refund: a returned item, a cancelled order, a goodwill gesture.",
+    )
+    # One per opened form: a double-clicked or resubmitted form reuses it, so it refunds once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def clean_amount(self):
+        return parse_hryvnias(self.cleaned_data["amount"])
+
+
+class ReviewNoteForm(forms.Form):
+    note = forms.CharField(
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        help_text="What you checked or did; appended to the review reason.",
+    )

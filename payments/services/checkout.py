@@ -1,0 +1,121 @@
+"""Starting a payment: an attempt for an online order, or a store-credit top-up.
+
+The attempt is made under the order's lock (one open attempt per order); the provider is
+called with no lock held.
+"""
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from orders.models import Order
+from orders.services import lock_order
+from payments.exceptions import InvalidTopUp, PaymentNotPossible, ProviderUnavailable
+from payments.models import Payment
+from payments.providers import get_provider
+from payments.providers.base import CheckoutRequest, ProviderError
+from payments.services.locks import lock_payment
+
+S = Payment.Status
+
+
+def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
+    with transaction.atomic():
+        order = lock_order(order_id)
+        if order.payment_method != Order.PaymentMethod.ONLINE:
+            raise PaymentNotPossible(f"Order {order.number} is not paid online.")
+        if order.status != Order.Status.PLACED:
+            raise PaymentNotPossible(
+                f"Order {order.number} is {order.get_status_display().lower()}; it cannot be paid now."
+            )
+        if Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False).exists():
+            raise PaymentNotPossible(f"Order {order.number} is already paid.")
+        if order.expires_at and order.expires_at <= timezone.now():
+            raise PaymentNotPossible(f"Order {order.number} was not paid in time; place it again.")
+        # At most one open attempt: a new one supersedes the old (a late success of the old
+        # one is still taken, and refunded as an overpayment if both succeed).
+        for old in Payment.objects.select_for_update().filter(order=order, status__in=Payment.OPEN):
+            old.expire()
+            old.failure_reason = "Superseded by a new payment attempt"
+            old.save(update_fields=["status", "failure_reason", "updated_at"])
+        return Payment.objects.create(
+            order=order,
+            provider=provider_code,
+            amount=order.amount_due,
+            currency=order.currency,
+            purpose=Payment.Purpose.ORDER,
+        )
+
+
+def start_order_payment(*, order_id: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
+    """Open a payment attempt for an online order and get the provider's page for it.
+
+    `return_url_for(payment)` and `callback_url_for(payment)` build the absolute URLs the
+    shopper's browser and the provider's callback go to. The provider is called with
+    no lock held; if it cannot be reached the attempt is marked failed and ProviderUnavailable
+    (503) says to try again.
+    """
+    provider = get_provider(provider_code)
+    payment = _attempt_for_order(order_id=order_id, provider_code=provider_code)
+    order = payment.order
+    request = CheckoutRequest(
+        payment_ref=str(payment.reference),
+        amount=payment.amount,
+        currency=payment.currency,
+        description=f"Order {order.number}",
+        return_url=return_url_for(payment),
+        callback_url=callback_url_for(payment),
+        customer_email=order.email,
+        lifetime_seconds=max(60, int((order.expires_at - timezone.now()).total_seconds()))
+        if order.expires_at
+        else 3600,
+        items=tuple((line.name, line.quantity, line.unit_price) for line in order.lines.all()),
+    )
+    return _open_checkout(payment=payment, provider=provider, request=request)
+
+
+def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
+    """Open a payment that tops up the user's store credit by `amount` kopiyky."""
+    if not isinstance(amount, int) or not 100 <= amount <= 10_000_000:
+        raise InvalidTopUp(_("Top up between 1.00 ₴ and 100 000.00 ₴."), code="invalid_amount")
+    provider = get_provider(provider_code)
+    payment = Payment.objects.create(
+        customer=user, provider=provider_code, amount=amount, purpose=Payment.Purpose.TOP_UP
+    )
+    request = CheckoutRequest(
+        payment_ref=str(payment.reference),
+        amount=amount,
+        currency=payment.currency,
+        description="Store credit top-up",
+        return_url=return_url_for(payment),
+        callback_url=callback_url_for(payment),
+        customer_email=user.email,
+    )
+    return _open_checkout(payment=payment, provider=provider, request=request)
+
+
+def _open_checkout(*, payment: Payment, provider, request: CheckoutRequest) -> Payment:
+    try:
+        session = provider.create_checkout(request)
+    except ProviderError as exc:
+        with transaction.atomic():
+            payment = lock_payment(payment.pk)
+            if payment.status == S.CREATED:
+                payment.fail()
+                payment.failure_reason = f"Could not open the payment page: {exc}"[:500]
+                payment.save(update_fields=["status", "failure_reason", "updated_at"])
+        raise ProviderUnavailable(
+            f"{provider.label or provider.code} is not answering right now; nothing was charged. Try again shortly."
+        ) from exc
+    with transaction.atomic():
+        payment = lock_payment(payment.pk)
+        payment.redirect_url = session.redirect_url
+        payment.form_action = session.form_action
+        payment.form_fields = dict(session.form_fields)
+        payment.provider_payment_id = session.provider_payment_id or payment.provider_payment_id
+        fields = ["redirect_url", "form_action", "form_fields", "provider_payment_id", "updated_at"]
+        if payment.status == S.CREATED:  # a callback may already have moved it on
+            payment.start()
+            fields.append("status")
+        payment.save(update_fields=fields)
+    return payment
