@@ -276,3 +276,14 @@ def send_once(key: str, send: Callable[[], None]) -> bool:
 def retry_countdown(retries: int) -> int:
     """Seconds before a task's next retry: 10, 20, 40 ... capped at 5 minutes (< visibility_timeout)."""
     return min(10 * 2**retries, 300)
+
+
+def retry_if_transient(task, exc: BaseException):
+    """In a bound task's `except`: retry a transient error with back-off, re-raise any other.
+
+    Use as `raise retry_if_transient(self, exc)`. After the task's max_retries the error is
+    raised (the task fails and is logged).
+    """
+    if not is_transient(exc):
+        raise exc
+    return task.retry(exc=exc, countdown=retry_countdown(task.request.retries))
