@@ -149,7 +149,12 @@ def _relay_batch(*, ids: list[int] | None, batch_size: int) -> tuple[RelayReport
                 broker_errors = (OSError, *conn.connection_errors)
                 for i, row in enumerate(rows):
                     try:
-                        _publish(row, connection=conn)
+                        task = celery_task(row.task)  # looked up apart: redis counts KeyError a connection error
+                    except Exception as exc:
+                        failed.append((row, exc))
+                        continue
+                    try:
+                        _publish(task, row, connection=conn)
                     except broker_errors as exc:  # kombu's OperationalError is among them
                         broker_down = True
                         failed += [(r, exc) for r in rows[i:]]  # do not try the rest against a dead broker
@@ -170,11 +175,11 @@ def _relay_batch(*, ids: list[int] | None, batch_size: int) -> tuple[RelayReport
     return report, len(rows), broker_down
 
 
-def _publish(row, *, connection) -> None:
+def _publish(task, row, *, connection) -> None:
     # The relay retries by itself (back-off), so kombu must not: retry=False and max_retries=0
     # above make a down broker fail in milliseconds instead of blocking the sweep (or, after a
     # commit, a web request) for seconds.
-    celery_task(row.task).apply_async(kwargs=row.kwargs, task_id=_task_id(row.pk), connection=connection, retry=False)
+    task.apply_async(kwargs=row.kwargs, task_id=_task_id(row.pk), connection=connection, retry=False)
 
 
 def _task_id(pk: int) -> str:
