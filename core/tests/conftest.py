@@ -9,7 +9,7 @@ def own_redis():
     """A redis-server of this test's own (port 16410-16419), stopped at the end."""
     server = OwnRedis().start()
     yield server
-    server.stop()
+    server.remove()
 
 
 @pytest.fixture

@@ -6,9 +6,11 @@ Never the shared Redis on 6379: `OwnRedis` runs a redis-server of this test on a
 
 import base64
 import json
+import shutil
 import socket
 import socketserver
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -27,6 +29,7 @@ class OwnRedis:
         self.port = next((p for p in PORTS if _port_is_free(p)), None)
         assert self.port, "no free port in 16410-16419 for the test's own Redis"
         self.process: subprocess.Popen | None = None
+        self.dir = tempfile.mkdtemp(prefix=f"kramar-redis-{self.port}-")
 
     @property
     def url(self) -> str:
@@ -34,7 +37,9 @@ class OwnRedis:
 
     def start(self) -> "OwnRedis":
         self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            # Like production (docker-compose.yml): an append-only file, so what is queued survives a restart.
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"]
+            + ["--dir", self.dir],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -52,6 +57,10 @@ class OwnRedis:
             self.process.terminate()
             self.process.wait(timeout=10)
             self.process = None
+
+    def remove(self) -> None:
+        self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
     def client(self) -> redis.Redis:
         return redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=2)
