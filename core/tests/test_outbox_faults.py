@@ -117,7 +117,7 @@ def test_checkouts_while_redis_is_down_lose_no_order_and_no_email(fault_shop):
 
 
 @pytest.mark.xfail(
-    still_uses_delay_on_commit(orders.services.transitions, payments.services),  # payments: in case it gains one
+    still_uses_delay_on_commit(orders.services.transitions, payments.services),  # payments: none today
     reason="payments' ingest and orders' transitions still use delay_on_commit, which raises after the "
     "commit while Redis is down and marks the applied webhook event failed",
     strict=True,
