@@ -256,6 +256,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_idempotency_keys_task",
         "schedule": crontab(minute=17),
     },
+    # The outbox (core/outbox.py): publish what the after-commit send missed (broker down),
+    # and drop sent messages after OUTBOX_PURGE_AFTER.
+    "relay-outbox": {
+        "task": "core.tasks.relay_outbox_task",
+        "schedule": timedelta(seconds=5),
+        "options": {"expire_seconds": 10},  # a sweep queued behind an outage is useless; the next one comes
+    },
+    "purge-outbox": {
+        "task": "core.tasks.purge_outbox_task",
+        "schedule": crontab(minute=41),
+    },
 }
 # Health fails when no periodic task was sent for this long. django-celery-beat writes
 # last_run_at back every few minutes, so this must be well above its sync interval.
@@ -387,3 +398,18 @@ CONSTANCE_CONFIG.update(
     }
 )
 CONSTANCE_CONFIG_FIELDSETS["Store credit"] = ("WALLET_CREDIT_APPROVAL_THRESHOLD",)
+
+# --- Outbox (core/outbox.py; issue 9 item 12) --------------------------------------------------
+# Messages claimed per relay transaction; the relay's queries do not grow with it.
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+# A failed publish waits 5 s, 10 s, 20 s ... at most 5 minutes before the next try; after
+# OUTBOX_MAX_ATTEMPTS (about 4 hours of a broker outage) the message is dead and waits for
+# staff to retry it in the admin or `manage.py relay_outbox --retry-dead`.
+OUTBOX_BACKOFF_BASE_SECONDS = 5
+OUTBOX_BACKOFF_MAX_SECONDS = 300
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=50)
+# How long the relay waits to connect to the broker; a web request's after-commit send waits this at most.
+OUTBOX_BROKER_CONNECT_TIMEOUT = 2
+OUTBOX_PURGE_AFTER = timedelta(days=env.int("OUTBOX_PURGE_AFTER_DAYS", default=7))
+# An SMTP server that stops answering fails the e-mail task (which retries) instead of hanging it.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)

@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
-from core.models import IdempotencyKey
+from core.models import IdempotencyKey, OutboxMessage
 from core.validators import normalize_ua_phone
 
 
@@ -164,3 +165,73 @@ class IdempotencyKeyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- the outbox (core/outbox.py): read-only, with a retry action ------------------------------
+
+
+class OutboxStateFilter(admin.SimpleListFilter):
+    title = _("state")
+    parameter_name = "state"
+
+    def lookups(self, request, model_admin):
+        return [("pending", _("Pending")), ("dead", _("Dead")), ("sent", _("Sent"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "pending":
+            return queryset.filter(sent_at__isnull=True, dead_at__isnull=True)
+        if self.value() == "dead":
+            return queryset.filter(sent_at__isnull=True, dead_at__isnull=False)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
+_OUTBOX_STATE_BADGES = {
+    "pending": ("kr-outbox-pending", "#b8860b", _("Pending")),
+    "dead": ("kr-outbox-dead", "#b22222", _("Dead")),
+    "sent": ("kr-outbox-sent", "#2e7d32", _("Sent")),
+}
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    """Side effects waiting for the broker, sent, or dead after too many failed publishes.
+
+    Nothing here is edited. `Retry` makes the selected unsent messages due now with a fresh
+    attempt budget; it needs the `core.retry_outboxmessage` permission (superusers have it).
+    """
+
+    list_display = ("id", "task", "state_badge", "attempts", "created_at", "available_at", "sent_at", "short_error")
+    list_filter = (OutboxStateFilter, "task")
+    search_fields = ("=id", "task", "dedupe_key")
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["retry_selected"]
+    show_full_result_count = False  # the table is large; counting it all on every page is not needed
+
+    @admin.display(description=_("state"))
+    def state_badge(self, obj):
+        return badge(*_OUTBOX_STATE_BADGES[obj.state])
+
+    @admin.display(description=_("last error"))
+    def short_error(self, obj):
+        return obj.last_error[:120]
+
+    def has_retry_permission(self, request):
+        return request.user.has_perm("core.retry_outboxmessage")
+
+    @admin.action(description=_("Retry the selected unsent messages now"), permissions=["retry"])
+    def retry_selected(self, request, queryset):
+        from core.outbox import relay, retry_messages
+
+        ids = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
+        count = retry_messages(ids=ids)
+        report = relay(ids=ids)
+        self.message_user(
+            request,
+            _("%(count)s message(s) made due again; %(sent)s published now, %(failed)s still failing.")
+            % {"count": count, "sent": report.sent, "failed": report.failed},
+            messages.SUCCESS if not report.failed else messages.WARNING,
+        )

@@ -6,3 +6,20 @@ def purge_idempotency_keys_task():
     from core.idempotency import purge_expired_idempotency_keys
 
     return purge_expired_idempotency_keys()
+
+
+@shared_task(ignore_result=True)
+def relay_outbox_task():
+    """Beat, every few seconds: publish due outbox messages (SKIP LOCKED, so overlapping runs split them)."""
+    from core.outbox import relay
+
+    report = relay()
+    return {"sent": report.sent, "failed": report.failed, "dead": report.dead}
+
+
+@shared_task(ignore_result=True)
+def purge_outbox_task():
+    """Beat, hourly: delete outbox messages sent more than settings.OUTBOX_PURGE_AFTER ago."""
+    from core.outbox import purge_sent
+
+    return purge_sent()

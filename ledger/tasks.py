@@ -2,14 +2,22 @@ import logging
 
 from celery import shared_task
 
+from core.outbox import retry_if_transient
+
 logger = logging.getLogger(__name__)
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_wallet_email_task(*, user_id: int, currency: str):
+# Idempotent (at most one e-mail per task id: the outbox publishes message N as "outbox-N", and
+# a redelivered message keeps its id), as everything sent through core.outbox must be; retried
+# on any transient error for about an hour and a half.
+@shared_task(bind=True, max_retries=20)
+def send_wallet_email_task(self, *, user_id: int, currency: str):
     from ledger.notifications import send_wallet_email
 
-    send_wallet_email(user_id=user_id, currency=currency)
+    try:
+        send_wallet_email(user_id=user_id, currency=currency, once_key=f"task:{self.request.id}")
+    except Exception as exc:
+        raise retry_if_transient(self, exc)
 
 
 @shared_task

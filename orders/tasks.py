@@ -1,11 +1,18 @@
 from celery import shared_task
 
+from core.outbox import retry_if_transient
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def send_order_email_task(*, order_id: int, kind: str):
+
+# Idempotent (at most one e-mail per order and kind, see orders.notifications), as everything
+# sent through core.outbox must be; retried on any transient error for about an hour and a half.
+@shared_task(bind=True, max_retries=20)
+def send_order_email_task(self, *, order_id: int, kind: str):
     from orders.notifications import send_order_email
 
-    send_order_email(order_id=order_id, kind=kind)
+    try:
+        send_order_email(order_id=order_id, kind=kind)
+    except Exception as exc:
+        raise retry_if_transient(self, exc)
 
 
 @shared_task

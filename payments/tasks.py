@@ -2,6 +2,7 @@
 
 from celery import shared_task
 
+from core.outbox import retry_if_transient
 from payments.providers.sandbox import deliver_callback
 from payments.services import (
     recognize_revenue_of_delivered_orders,
@@ -12,9 +13,16 @@ from payments.services import (
 )
 
 
-@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=8)
-def send_refund_task(*, refund_id: int):
-    send_refund(refund_id=refund_id)
+# Idempotent: send_refund asks the provider only for a refund still `requested`, marking it
+# pending (committed) first, and passes the refund's own idempotency key to the provider; so a
+# second delivery (the outbox relay, a redelivery) asks nothing. Provider errors are handled in
+# send_refund; a transient error around it (the database restarting) is retried here.
+@shared_task(bind=True, max_retries=8)
+def send_refund_task(self, *, refund_id: int):
+    try:
+        send_refund(refund_id=refund_id)
+    except Exception as exc:
+        raise retry_if_transient(self, exc)
 
 
 @shared_task
