@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "catalog",
+    "cart",
     "orders",
     "ledger",
     "payments",
@@ -255,6 +256,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "core.tasks.purge_idempotency_keys_task",
         "schedule": crontab(minute=17),
     },
+}
+# Carts: guest carts nobody touched for 30 days are deleted (customers' carts stay).
+CELERY_BEAT_SCHEDULE["purge-stale-guest-carts"] = {
+    "task": "cart.tasks.purge_stale_guest_carts_task",
+    "schedule": crontab(hour=4, minute=40),
 }
 # Health fails when no periodic task was sent for this long. django-celery-beat writes
 # last_run_at back every few minutes, so this must be well above its sync interval.
