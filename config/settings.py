@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "catalog",
     "cart",
     "orders",
+    "fraud",
     "ledger",
     "payments",
     "shipping",
@@ -380,3 +381,50 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
+
+# --- Runtime settings: anti-abuse rules at checkout (fraud app); 0 switches a rule off ---------
+CONSTANCE_CONFIG.update(
+    {
+        "FRAUD_MAX_OPEN_ORDERS_PER_PHONE": (
+            3,
+            "Refuse a checkout when this phone already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL": (
+            3,
+            "Refuse a checkout when this e-mail already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_MAX_OPEN_ORDERS_PER_IP": (
+            10,
+            "Refuse a checkout when this IP address already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT": (
+            2,
+            "After this many cash-on-delivery parcels to a phone came back uncollected, it must pay online.",
+            int,
+        ),
+        "FRAUD_REVIEW_FIRST_ORDER_ABOVE": (
+            1_000_000,
+            "A first order (no earlier order by its phone, e-mail or account) above this total, in kopiyky, "
+            "goes to review instead of being confirmed automatically.",
+            int,
+        ),
+        "FRAUD_REVIEW_IP_ORDERS": (
+            5,
+            "An order that is at least the Nth from one IP address within the window below goes to review.",
+            int,
+        ),
+        "FRAUD_REVIEW_IP_WINDOW_MINUTES": (60, "The window, in minutes, of the rule above.", int),
+    }
+)
+CONSTANCE_CONFIG_FIELDSETS["Anti-abuse"] = (
+    "FRAUD_MAX_OPEN_ORDERS_PER_PHONE",
+    "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL",
+    "FRAUD_MAX_OPEN_ORDERS_PER_IP",
+    "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT",
+    "FRAUD_REVIEW_FIRST_ORDER_ABOVE",
+    "FRAUD_REVIEW_IP_ORDERS",
+    "FRAUD_REVIEW_IP_WINDOW_MINUTES",
+)

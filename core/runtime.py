@@ -17,3 +17,34 @@ def payment_reconcile_after_minutes() -> int:
 
 def auto_refund_overpayments() -> bool:
     return bool(config.AUTO_REFUND_OVERPAYMENTS)
+
+
+# --- anti-abuse (fraud): each threshold 0 switches its rule off -------------------------------
+
+
+def fraud_max_open_orders_per_phone() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_PHONE)
+
+
+def fraud_max_open_orders_per_email() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_EMAIL)
+
+
+def fraud_max_open_orders_per_ip() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_IP)
+
+
+def fraud_cod_refusals_before_prepayment() -> int:
+    return int(config.FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT)
+
+
+def fraud_review_first_order_above() -> int:
+    return int(config.FRAUD_REVIEW_FIRST_ORDER_ABOVE)
+
+
+def fraud_review_ip_orders() -> int:
+    return int(config.FRAUD_REVIEW_IP_ORDERS)
+
+
+def fraud_review_ip_window_minutes() -> int:
+    return int(config.FRAUD_REVIEW_IP_WINDOW_MINUTES)

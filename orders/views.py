@@ -12,7 +12,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
-from core.exceptions import Conflict, DomainError
+from core.exceptions import Conflict, DomainError, Unprocessable
+from fraud.history import NOTES as HISTORY_NOTES
+from fraud.rules import client_ip
 from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
@@ -223,6 +225,7 @@ def _checkout_submit(request, cart: Cart):
             checkout_token=data["checkout_token"],
             source=Source.WEB,
             store_credit=form.store_credit_to_use(),
+            ip=client_ip(request),
         )
     except CheckoutTokenConflict:
         # The token belongs to somebody else's order (a login happened mid-checkout): start afresh.
@@ -230,7 +233,8 @@ def _checkout_submit(request, cart: Cart):
         return _stale_checkout(request, cart, "Your session changed since this page was opened.")
     except DomainError as exc:
         form.add_domain_errors(exc.extra.get("errors") or {None: exc.message})
-        return _render_checkout(request, contents=contents, form=form, status=409 if isinstance(exc, Conflict) else 400)
+        status = 409 if isinstance(exc, Conflict) else 422 if isinstance(exc, Unprocessable) else 400
+        return _render_checkout(request, contents=contents, form=form, status=status)
 
     cart.clear_after_checkout(checkout_token=data["checkout_token"], ordered=contents.items)
     remember_order(request.session, public_token=order.public_token)
@@ -294,7 +298,8 @@ def order_detail(request, token: str):
         "estimated_delivery": shipment.estimated_delivery if shipment and shipment.status in Shipment.MOVING else None,
         "order": order,
         "lines": list(order.lines.all()),
-        "history": selectors.order_history(order=order),
+        # The shopper sees status changes only, not staff's anti-abuse decisions.
+        "history": [e for e in selectors.order_history(order=order) if e.transition not in HISTORY_NOTES],
         "payment_status": order_payment_status(order=order, payments=payments),
         "can_pay": can_pay_online(order=order),
         "providers": payment_choices(),
