@@ -220,7 +220,8 @@ def test_a_large_first_order_waits_for_review_instead_of_being_confirmed():
         "system",
     )
     assert entry.reason == (
-        "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): A first order of 6\u00a0000.00\u00a0₴, above 5\u00a0000.00\u00a0₴"
+        "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): "
+        "A first order of 6\u00a0000.00\u00a0₴, above 5\u00a0000.00\u00a0₴"
     )
 
     # and the same shopper's next large order is confirmed as usual
