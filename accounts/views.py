@@ -12,6 +12,7 @@ from django.views.decorators.http import require_http_methods
 from accounts.exceptions import EmailTaken
 from accounts.forms import SignupForm
 from accounts.services import register_customer
+from cart.requests import merge_cart_on_login
 from core.money import DEFAULT_CURRENCY, format_money
 from ledger.selectors import wallet_history, wallet_of
 from orders.selectors import list_orders_for_customer
@@ -48,6 +49,7 @@ def signup(request):
             form.add_error("email", exc.message)
         else:
             login(request, user, backend=LOGIN_BACKEND)
+            merge_cart_on_login(request)  # the guest's cart becomes the new customer's
             response = redirect(_safe_next(request) or settings.LOGIN_REDIRECT_URL)
             response.status_code = 303
             return response

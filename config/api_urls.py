@@ -1,7 +1,7 @@
 """The DRF API, mounted under /api/v1/ (config/urls.py). Schema: /api/schema/, docs: /api/docs/."""
 
 from django.http import JsonResponse
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from accounts.api import TokenObtainApi
 from catalog.api import ProductDetailApi, ProductListApi
@@ -30,5 +30,6 @@ urlpatterns = [
     path("orders/<str:number>/payments/", OrderPaymentStartApi.as_view(), name="order_payment_start"),
     path("payments/<str:reference>/", PaymentDetailApi.as_view(), name="payment_detail"),
     path("payments/<str:reference>/refunds/", PaymentRefundApi.as_view(), name="payment_refund"),
+    path("cart/", include("cart.api_urls")),
     re_path(r"", endpoint_not_found),
 ]

@@ -43,7 +43,9 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "catalog",
+    "cart",
     "orders",
+    "fraud",
     "ledger",
     "payments",
     "shipping",
@@ -268,6 +270,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute=41),
     },
 }
+# Carts: guest carts nobody touched for 30 days are deleted (customers' carts stay).
+CELERY_BEAT_SCHEDULE["purge-stale-guest-carts"] = {
+    "task": "cart.tasks.purge_stale_guest_carts_task",
+    "schedule": crontab(hour=4, minute=40),
+}
 # Health fails when no periodic task was sent for this long. django-celery-beat writes
 # last_run_at back every few minutes, so this must be well above its sync interval.
 BEAT_STALE_AFTER = timedelta(minutes=env.int("BEAT_STALE_AFTER_MINUTES", default=10))
@@ -413,3 +420,50 @@ OUTBOX_BROKER_CONNECT_TIMEOUT = 2
 OUTBOX_PURGE_AFTER = timedelta(days=env.int("OUTBOX_PURGE_AFTER_DAYS", default=7))
 # An SMTP server that stops answering fails the e-mail task (which retries) instead of hanging it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+
+# --- Runtime settings: anti-abuse rules at checkout (fraud app); 0 switches a rule off ---------
+CONSTANCE_CONFIG.update(
+    {
+        "FRAUD_MAX_OPEN_ORDERS_PER_PHONE": (
+            3,
+            "Refuse a checkout when this phone already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL": (
+            3,
+            "Refuse a checkout when this e-mail already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_MAX_OPEN_ORDERS_PER_IP": (
+            10,
+            "Refuse a checkout when this IP address already has this many orders placed but not confirmed or paid.",
+            int,
+        ),
+        "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT": (
+            2,
+            "After this many cash-on-delivery parcels to a phone came back uncollected, it must pay online.",
+            int,
+        ),
+        "FRAUD_REVIEW_FIRST_ORDER_ABOVE": (
+            1_000_000,
+            "A first order (no earlier order by its phone, e-mail or account) above this total, in kopiyky, "
+            "goes to review instead of being confirmed automatically.",
+            int,
+        ),
+        "FRAUD_REVIEW_IP_ORDERS": (
+            5,
+            "An order that is at least the Nth from one IP address within the window below goes to review.",
+            int,
+        ),
+        "FRAUD_REVIEW_IP_WINDOW_MINUTES": (60, "The window, in minutes, of the rule above.", int),
+    }
+)
+CONSTANCE_CONFIG_FIELDSETS["Anti-abuse"] = (
+    "FRAUD_MAX_OPEN_ORDERS_PER_PHONE",
+    "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL",
+    "FRAUD_MAX_OPEN_ORDERS_PER_IP",
+    "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT",
+    "FRAUD_REVIEW_FIRST_ORDER_ABOVE",
+    "FRAUD_REVIEW_IP_ORDERS",
+    "FRAUD_REVIEW_IP_WINDOW_MINUTES",
+)

@@ -25,3 +25,34 @@ def auto_refund_overpayments() -> bool:
 def wallet_credit_approval_threshold() -> int:
     """Kopiyky: a staff credit of store credit above this waits for a second person's approval."""
     return int(config.WALLET_CREDIT_APPROVAL_THRESHOLD) * 100
+
+
+# --- anti-abuse (fraud): each threshold 0 switches its rule off -------------------------------
+
+
+def fraud_max_open_orders_per_phone() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_PHONE)
+
+
+def fraud_max_open_orders_per_email() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_EMAIL)
+
+
+def fraud_max_open_orders_per_ip() -> int:
+    return int(config.FRAUD_MAX_OPEN_ORDERS_PER_IP)
+
+
+def fraud_cod_refusals_before_prepayment() -> int:
+    return int(config.FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT)
+
+
+def fraud_review_first_order_above() -> int:
+    return int(config.FRAUD_REVIEW_FIRST_ORDER_ABOVE)
+
+
+def fraud_review_ip_orders() -> int:
+    return int(config.FRAUD_REVIEW_IP_ORDERS)
+
+
+def fraud_review_ip_window_minutes() -> int:
+    return int(config.FRAUD_REVIEW_IP_WINDOW_MINUTES)

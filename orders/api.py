@@ -30,6 +30,7 @@ from core.api import (
 from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
+from fraud.rules import client_ip
 from orders.exceptions import InvalidCheckout, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
@@ -284,6 +285,7 @@ class OrderPlaceApi(APIView):
             checkout_token=data.get("checkout_token") or _derived_checkout_token(request),
             source=Source.API,
             store_credit=data["store_credit"],
+            ip=client_ip(request),
         )
         order = get_order_for_customer(customer=request.user, number=order.number)
         return _order_response(

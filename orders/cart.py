@@ -1,147 +1,76 @@
-"""The shopper's cart and checkout state, kept in the session.
+"""The shopper's cart as the shop pages use it: a thin wrapper over the cart app.
 
-Nothing here writes to the database: the cart is `request.session["cart"]`, a mapping of
-product id (a string, as JSON keys are) to quantity. Prices and stock are always read fresh
-from catalog, so a cart never holds a stale price. The checkout token of the form being
-filled in lives next to it and is dropped whenever the cart changes, so an order is always
-placed for the contents the shopper last saw.
+The cart itself lives in database rows (cart.models), changed line by line by cart.services,
+so two tabs or two quick clicks never lose each other's changes. Prices and stock are always
+read fresh from catalog. The checkout token of the form being filled in is kept on the cart
+and voided by every change, so an order is always placed for the contents the shopper last saw.
+The browser's recent orders stay in the session.
 """
 
-from dataclasses import dataclass
+from cart import selectors as cart_selectors
+from cart import services as cart_services
+from cart.requests import cart_owner_for
+from cart.selectors import CartContents, CartItem
+from cart.services import LineChange
 
-from catalog.models import Product
-from catalog.selectors import list_products_for_shoppers
-from orders.services import MAX_QUANTITY, new_checkout_token
-
-CART_KEY = "cart"
-CHECKOUT_TOKEN_KEY = "checkout_token"
 RECENT_ORDERS_KEY = "recent_orders"
 RECENT_ORDERS_KEPT = 5
 
-
-@dataclass(frozen=True)
-class CartLine:
-    product: Product
-    quantity: int
-
-    @property
-    def line_total(self) -> int:
-        return self.product.price * self.quantity
-
-    @property
-    def available(self) -> int:
-        return max(self.product.available or 0, 0)
-
-    @property
-    def is_short(self) -> bool:
-        """More units are wanted than the warehouse has free right now."""
-        return self.quantity > self.available
-
-
-@dataclass(frozen=True)
-class CartContents:
-    lines: list[CartLine]
-    dropped: int  # products removed because they are no longer sold
-
-    @property
-    def total(self) -> int:
-        return sum(line.line_total for line in self.lines)
-
-    @property
-    def count(self) -> int:
-        return sum(line.quantity for line in self.lines)
-
-    @property
-    def items(self) -> dict[int, int]:
-        """{product_id: quantity}, what orders.services.place_order takes."""
-        return {line.product.pk: line.quantity for line in self.lines}
-
-    @property
-    def has_short_lines(self) -> bool:
-        return any(line.is_short for line in self.lines)
+# The names the views and templates have always used.
+CartLine = CartItem
+__all__ = ["Cart", "CartContents", "CartLine", "LineChange", "recent_order_tokens", "remember_order"]
 
 
 class Cart:
-    """A small wrapper around the session's cart; quantities are kept within 1..MAX_QUANTITY."""
+    """The request's cart (the customer's, or the guest's found through the session)."""
 
-    def __init__(self, session):
-        self.session = session
+    def __init__(self, request):
+        self.request = request
 
-    def quantities(self) -> dict[int, int]:
-        cleaned = {}
-        for key, value in (self.session.get(CART_KEY) or {}).items():
-            try:
-                product_id, quantity = int(key), int(value)
-            except (TypeError, ValueError):
-                continue
-            if quantity > 0:
-                cleaned[product_id] = min(quantity, MAX_QUANTITY)
-        return cleaned
+    def _owner(self, *, create: bool = False):
+        return cart_owner_for(self.request, create=create)
 
     def count(self) -> int:
-        return sum(self.quantities().values())
+        owner = self._owner()
+        return cart_selectors.count_cart_items(owner=owner) if owner else 0
 
-    def quantity_of(self, product_id: int) -> int:
-        return self.quantities().get(product_id, 0)
+    def add(self, product_id: int, quantity: int) -> LineChange:
+        """Add units of a product; raises the cart's domain errors when it is not sold or sold out."""
+        return cart_services.add_to_cart(owner=self._owner(create=True), product_id=product_id, quantity=quantity)
 
-    def add(self, product_id: int, quantity: int) -> int:
-        """Add units of a product; return the line's new quantity (capped at MAX_QUANTITY)."""
-        new_quantity = min(self.quantity_of(product_id) + quantity, MAX_QUANTITY)
-        self.set(product_id, new_quantity)
-        return new_quantity
-
-    def set(self, product_id: int, quantity: int) -> None:
-        """Set a line's quantity; zero or less removes it."""
-        quantities = self.quantities()
-        if quantity > 0:
-            quantities[product_id] = min(quantity, MAX_QUANTITY)
-        else:
-            quantities.pop(product_id, None)
-        self._save(quantities)
+    def set_quantities(self, quantities: dict[int, int]) -> None:
+        owner = self._owner()
+        if owner:
+            cart_services.set_line_quantities(owner=owner, quantities=quantities)
 
     def remove(self, product_id: int) -> bool:
-        quantities = self.quantities()
-        removed = quantities.pop(product_id, None) is not None
-        self._save(quantities)
-        return removed
+        owner = self._owner()
+        return bool(owner and cart_services.remove_from_cart(owner=owner, product_ids=[product_id]))
 
-    def clear(self) -> None:
-        self._save({})
+    def clear_after_checkout(self, *, checkout_token: str, ordered: dict[int, int]) -> None:
+        owner = self._owner()
+        if owner:
+            cart_services.clear_cart_after_checkout(owner=owner, checkout_token=checkout_token, ordered=ordered)
 
     def contents(self) -> CartContents:
         """The lines with fresh prices and stock; products no longer sold are dropped."""
-        quantities = self.quantities()
-        if not quantities:
-            return CartContents(lines=[], dropped=0)
-        products = list_products_for_shoppers().filter(pk__in=quantities).in_bulk()
-        lines = [CartLine(product=products[pid], quantity=qty) for pid, qty in quantities.items() if pid in products]
-        lines.sort(key=lambda line: (line.product.name, line.product.pk))
-        dropped = len(quantities) - len(lines)
-        if dropped:
-            self._save({pid: qty for pid, qty in quantities.items() if pid in products})
-        return CartContents(lines=lines, dropped=dropped)
+        return cart_services.read_cart(owner=self._owner())
 
     # --- checkout token -----------------------------------------------------------------------
 
     def checkout_token(self) -> str:
         """The token of the checkout form for the current contents, made on first use."""
-        token = self.session.get(CHECKOUT_TOKEN_KEY)
-        if not token:
-            token = new_checkout_token()
-            self.session[CHECKOUT_TOKEN_KEY] = token
-        return token
+        return cart_services.issue_checkout_token(owner=self._owner(create=True))
 
     def forget_checkout_token(self) -> None:
-        self.session.pop(CHECKOUT_TOKEN_KEY, None)
+        owner = self._owner()
+        if owner:
+            cart_services.forget_checkout_token(owner=owner)
 
     def is_current_checkout_token(self, token: str) -> bool:
-        current = self.session.get(CHECKOUT_TOKEN_KEY)
+        owner = self._owner()
+        current = cart_selectors.get_checkout_token(owner=owner) if owner else ""
         return bool(current) and current == token
-
-    def _save(self, quantities: dict[int, int]) -> None:
-        self.session[CART_KEY] = {str(pid): qty for pid, qty in quantities.items()}
-        # The contents changed: a checkout form rendered before no longer describes them.
-        self.forget_checkout_token()
 
 
 def remember_order(session, *, public_token: str) -> None:

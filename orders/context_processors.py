@@ -1,12 +1,19 @@
 from django.conf import settings
+from django.utils.functional import SimpleLazyObject, new_method_proxy
 
 from orders.cart import Cart
 
 
+class _LazyCount(SimpleLazyObject):
+    """A number read once, on first use; also a number to filters such as pluralize."""
+
+    __int__ = new_method_proxy(int)
+    __float__ = new_method_proxy(float)
+
+
 def cart(request):
-    """What every page's header shows: the shop's name and how many items the cart holds."""
-    session = getattr(request, "session", None)
-    return {
-        "shop_name": settings.SHOP_NAME,
-        "cart_count": Cart(session).count() if session is not None else 0,
-    }
+    """What every page's header shows: the shop's name and how many items the cart holds.
+
+    The count is read (one query) only by a page that shows it: the admin's pages do not.
+    """
+    return {"shop_name": settings.SHOP_NAME, "cart_count": _LazyCount(lambda: Cart(request).count())}

@@ -1,7 +1,8 @@
 """Shopper pages: cart, checkout and the order's secret-link page.
 
-Views read through selectors, write through orders.services and keep the cart in the
-session (orders.cart); the rules (stock, prices, idempotency) belong to the services.
+Views read through selectors and write through orders.services; the cart is in database
+rows (the cart app, through orders.cart); the rules (stock, prices, idempotency) belong to
+the services.
 """
 
 from django.contrib import messages
@@ -10,7 +11,10 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from core.exceptions import Conflict, DomainError
+from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
+from core.exceptions import Conflict, DomainError, Unprocessable
+from fraud.history import NOTES as HISTORY_NOTES
+from fraud.rules import client_ip
 from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
@@ -65,7 +69,7 @@ def _render_cart(request, *, contents: CartContents, form=None, status: int = 20
 
 @never_cache
 def cart_view(request):
-    cart = Cart(request.session)
+    cart = Cart(request)
     contents = cart.contents()
     _announce_dropped(request, contents)
     return _render_cart(request, contents=contents)
@@ -83,25 +87,27 @@ def cart_add(request):
         return render(request, "catalog/product_detail.html", context, status=400)
 
     product, quantity = form.cleaned_data["product_id"], form.cleaned_data["quantity"]
-    available = max(product.available or 0, 0)
-    if available == 0:
+    try:
+        change = Cart(request).add(product.pk, quantity)
+    except CartProductOutOfStock:
         messages.error(request, f"Sorry, {product.name} is out of stock.")
         return _redirect_see_other(product)
-    cart = Cart(request.session)
-    before = cart.quantity_of(product.pk)
-    now = cart.add(product.pk, quantity)
-    if now > before:
-        messages.success(request, f"Added {now - before} × {product.name} to your cart.")
-    if before + quantity > MAX_QUANTITY:
+    except CartProductUnavailable:  # stopped being sold since the form was checked
+        messages.error(request, "This product is no longer sold.")
+        return _redirect_see_other("catalog:product_list")
+    if change.added > 0:
+        messages.success(request, f"Added {change.added} × {product.name} to your cart.")
+    if change.capped:
         messages.warning(request, f"You can buy at most {MAX_QUANTITY} of one product.")
-    if now > available:
+    available = max(change.product.available or 0, 0)
+    if change.after > available:
         messages.warning(request, f"Only {available} of {product.name} left in stock.")
     return _redirect_see_other("orders:cart")
 
 
 @require_POST
 def cart_update(request):
-    cart = Cart(request.session)
+    cart = Cart(request)
     contents = cart.contents()
     _announce_dropped(request, contents)
 
@@ -119,8 +125,7 @@ def cart_update(request):
     form = CartUpdateForm(request.POST, lines=contents.lines)
     if not form.is_valid():
         return _render_cart(request, contents=contents, form=form, status=400)
-    for product_id, quantity in form.quantities().items():
-        cart.set(product_id, quantity)
+    cart.set_quantities(form.quantities())
     messages.success(request, "Your cart is updated.")
     return _redirect_see_other("orders:cart")
 
@@ -155,7 +160,7 @@ def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request):
-    cart = Cart(request.session)
+    cart = Cart(request)
     if request.method == "POST":
         return _checkout_submit(request, cart)
 
@@ -220,6 +225,7 @@ def _checkout_submit(request, cart: Cart):
             checkout_token=data["checkout_token"],
             source=Source.WEB,
             store_credit=form.store_credit_to_use(),
+            ip=client_ip(request),
         )
     except CheckoutTokenConflict:
         # The token belongs to somebody else's order (a login happened mid-checkout): start afresh.
@@ -227,9 +233,10 @@ def _checkout_submit(request, cart: Cart):
         return _stale_checkout(request, cart, "Your session changed since this page was opened.")
     except DomainError as exc:
         form.add_domain_errors(exc.extra.get("errors") or {None: exc.message})
-        return _render_checkout(request, contents=contents, form=form, status=409 if isinstance(exc, Conflict) else 400)
+        status = 409 if isinstance(exc, Conflict) else 422 if isinstance(exc, Unprocessable) else 400
+        return _render_checkout(request, contents=contents, form=form, status=status)
 
-    cart.clear()
+    cart.clear_after_checkout(checkout_token=data["checkout_token"], ordered=contents.items)
     remember_order(request.session, public_token=order.public_token)
     messages.success(request, f"Thank you! Your order {order.number} is placed.")
     if order.payment_method == Order.PaymentMethod.ONLINE and form.provider and _created:
@@ -291,7 +298,8 @@ def order_detail(request, token: str):
         "estimated_delivery": shipment.estimated_delivery if shipment and shipment.status in Shipment.MOVING else None,
         "order": order,
         "lines": list(order.lines.all()),
-        "history": selectors.order_history(order=order),
+        # The shopper sees status changes only, not staff's anti-abuse decisions.
+        "history": [e for e in selectors.order_history(order=order) if e.transition not in HISTORY_NOTES],
         "payment_status": order_payment_status(order=order, payments=payments),
         "can_pay": can_pay_online(order=order),
         "providers": payment_choices(),

@@ -18,6 +18,9 @@ API_PATHS = {
     "/api/v1/orders/{number}/payments/": {"post"},
     "/api/v1/payments/{reference}/": {"get"},
     "/api/v1/payments/{reference}/refunds/": {"post"},
+    "/api/v1/cart/": {"get"},
+    "/api/v1/cart/lines/": {"post"},
+    "/api/v1/cart/lines/{product_id}/": {"patch", "delete"},
 }
 
 

@@ -12,6 +12,9 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.services import reserve_stock
 from core import runtime
+from fraud.history import record_decision
+from fraud.models import OrderScreening
+from fraud.rules import Hold, lock_checkout_identities, screen_checkout
 from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.store_credit import hold_store_credit
@@ -59,6 +62,21 @@ def _payment_plan(*, payment_method: str, store_credit, total: int, customer) ->
     return payment_method
 
 
+def _record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None:
+    OrderScreening.objects.create(
+        order=order,
+        ip=ip,
+        review=OrderScreening.Review.PENDING if hold else OrderScreening.Review.NOT_NEEDED,
+        rule=hold.rule if hold else "",
+        reason=(hold.reason if hold else "")[:255],
+        created_at=order.created_at,
+    )
+    if hold is not None:
+        record_decision(
+            order=order, decision="review", reason=f"Held for review ({hold.rule}): {hold.reason}", source=Source.SYSTEM
+        )
+
+
 def place_order(
     *,
     customer,
@@ -75,6 +93,7 @@ def place_order(
     store_credit: int = 0,
     delivery_city_ref: str = "",
     delivery_warehouse_ref: str = "",
+    ip: str | None = None,
 ) -> tuple[Order, bool]:
     """Place an order and reserve its stock, all or nothing; return (order, created).
 
@@ -86,6 +105,11 @@ def place_order(
     COD_AUTO_CONFIRM runtime setting says otherwise; an online order expires unpaid after
     ORDER_PAYMENT_TIMEOUT_MINUTES. `delivery_*_ref` are the Nova Poshta Refs of the city and
     branch the shopper picked (the caller checks them against the directory).
+
+    Anti-abuse (fraud.rules), inside the transaction and before the order row: advisory locks
+    on the phone, e-mail and `ip` (the caller's address, from the pages and the API), then
+    the rules refuse the checkout (a CheckoutRefused, nothing written) or hold the order for
+    review: it is then never confirmed automatically, and the decision goes on its history.
     """
     checkout_token = (checkout_token or "").strip()
     if not checkout_token or len(checkout_token) > 64:
@@ -122,6 +146,19 @@ def place_order(
     now = timezone.now()
 
     with transaction.atomic():
+        lock_checkout_identities(phone=contact["phone"], email=contact["email"], ip=ip)
+        # A duplicate of this checkout may have committed while we waited for the locks.
+        existing = _existing_order_for_token(checkout_token=checkout_token, customer=customer)
+        if existing is not None:
+            return existing, False
+        hold = screen_checkout(
+            phone=contact["phone"],
+            email=contact["email"],
+            ip=ip,
+            customer_id=customer.pk if actor(customer) else None,
+            payment_method=method,
+            total=subtotal,
+        )
         try:
             with transaction.atomic():
                 order = Order.objects.create(
@@ -157,7 +194,10 @@ def place_order(
         if store_credit:
             order.store_credit_hold = hold_store_credit(order=order, customer=customer, amount=store_credit)
             order.save(update_fields=["store_credit_hold"])
-        if method == PM.STORE_CREDIT:
+        _record_screening(order=order, ip=ip, hold=hold)
+        if hold is not None:
+            pass  # a person decides (fraud's review queue); it is neither confirmed nor paid-for here
+        elif method == PM.STORE_CREDIT:
             confirm_locked_order(order, by=None, reason="Paid in full with store credit", source=Source.SYSTEM)
         elif method == PM.COD and runtime.cod_auto_confirm():
             confirm_locked_order(

@@ -3,8 +3,10 @@ from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from cart.models import Cart
+from cart.tests.helpers import cart_of, checkout_token_of, owner_of
 from catalog.models import Reservation, Stock
-from orders.cart import CART_KEY, CHECKOUT_TOKEN_KEY, RECENT_ORDERS_KEY
+from orders.cart import RECENT_ORDERS_KEY
 from orders.models import Order, OrderLine, Source
 from orders.services import confirm_order
 from tests.factories import ProductFactory, StaffFactory, UserFactory, np_branch, place_test_order
@@ -64,13 +66,13 @@ def stock_of(product) -> tuple[int, int]:
 # --- cart -----------------------------------------------------------------------------------
 
 
-def test_add_to_cart_puts_the_product_in_the_session(client):
+def test_add_to_cart_puts_the_product_in_the_cart(client):
     product = ProductFactory(name="Copper kettle", stock=5)
 
     response = add_to_cart(client, product, 2)
 
     assert_redirects(response, CART_URL, status_code=303)
-    assert client.session[CART_KEY] == {str(product.pk): 2}
+    assert cart_of(client) == {product.pk: 2}
     cart = client.get(CART_URL)
     assertContains(cart, "Added 2 × Copper kettle to your cart.")
 
@@ -81,7 +83,7 @@ def test_adding_again_adds_up_and_stops_at_99(client):
     add_to_cart(client, product, 60)
     add_to_cart(client, product, 60)
 
-    assert client.session[CART_KEY] == {str(product.pk): 99}
+    assert cart_of(client) == {product.pk: 99}
     assertContains(client.get(CART_URL), "You can buy at most 99 of one product.")
 
 
@@ -91,7 +93,7 @@ def test_adding_more_than_is_left_warns_and_the_cart_shows_it(client):
     add_to_cart(client, product, 3)
     response = client.get(CART_URL)
 
-    assert client.session[CART_KEY] == {str(product.pk): 3}
+    assert cart_of(client) == {product.pk: 3}
     assertContains(response, "Only 2 of Clay pot left in stock.", count=1)
     assertContains(response, '<p class="warning">Only 2 left in stock.</p>', html=True, count=1)
 
@@ -128,7 +130,7 @@ def test_cart_update_sets_quantities_and_zero_removes(client):
     response = client.post(UPDATE_URL, {f"quantity_{kettle.pk}": "4", f"quantity_{apron.pk}": "0"})
 
     assert_redirects(response, CART_URL, status_code=303)
-    assert client.session[CART_KEY] == {str(kettle.pk): 4}
+    assert cart_of(client) == {kettle.pk: 4}
 
 
 def test_cart_remove_button_removes_one_line(client):
@@ -142,7 +144,7 @@ def test_cart_remove_button_removes_one_line(client):
     )
 
     assert_redirects(response, CART_URL, status_code=303)
-    assert client.session[CART_KEY] == {str(apron.pk): 2}
+    assert cart_of(client) == {apron.pk: 2}
     assertContains(client.get(CART_URL), "Removed Copper kettle from your cart.")
 
 
@@ -154,7 +156,7 @@ def test_cart_update_with_a_bad_quantity_changes_nothing(client):
 
     assert response.status_code == 400
     assertContains(response, "You can buy at most 99 of one product.", status_code=400)
-    assert client.session[CART_KEY] == {str(kettle.pk): 1}
+    assert cart_of(client) == {kettle.pk: 1}
 
 
 def test_adding_a_sold_out_product_is_refused(client):
@@ -163,7 +165,7 @@ def test_adding_a_sold_out_product_is_refused(client):
     response = add_to_cart(client, product, 1)
 
     assert_redirects(response, "/p/clay-pot/", status_code=303)
-    assert CART_KEY not in client.session
+    assert cart_of(client) == {}
     assertContains(client.get("/p/clay-pot/"), "Sorry, Clay pot is out of stock.")
 
 
@@ -173,7 +175,7 @@ def test_adding_an_inactive_product_is_refused(client):
     response = add_to_cart(client, product, 1)
 
     assert_redirects(response, "/", status_code=303)
-    assert CART_KEY not in client.session
+    assert cart_of(client) == {}
     assertContains(client.get("/"), "This product is no longer sold.")
 
 
@@ -185,7 +187,7 @@ def test_adding_a_bad_quantity_shows_the_product_page_with_the_error(client):
     assert response.status_code == 400
     assertContains(response, "Enter a quantity of at least 1.", status_code=400)
     assertContains(response, 'aria-invalid="true"', status_code=400)
-    assert CART_KEY not in client.session
+    assert cart_of(client) == {}
 
 
 def test_product_no_longer_sold_is_dropped_from_the_cart_with_a_message(client):
@@ -200,7 +202,7 @@ def test_product_no_longer_sold_is_dropped_from_the_cart_with_a_message(client):
 
     assert [line.product.name for line in response.context["contents"].lines] == ["Copper kettle"]
     assertContains(response, "A product in your cart is no longer sold and was removed.")
-    assert client.session[CART_KEY] == {str(kettle.pk): 1}
+    assert cart_of(client) == {kettle.pk: 1}
 
 
 # --- checkout -------------------------------------------------------------------------------
@@ -210,15 +212,15 @@ def test_checkout_with_an_empty_cart_goes_back_to_the_cart(client):
     response = client.get(CHECKOUT_URL)
 
     assert_redirects(response, CART_URL)
-    assert CHECKOUT_TOKEN_KEY not in client.session
+    assert checkout_token_of(client) == ""
 
 
-def test_checkout_form_carries_the_sessions_token(client):
+def test_checkout_form_carries_the_carts_token(client):
     add_to_cart(client, ProductFactory(stock=5))
 
     response = client.get(CHECKOUT_URL)
 
-    token = client.session[CHECKOUT_TOKEN_KEY]
+    token = checkout_token_of(client)
     assert len(token) == 32
     assert response.context["form"]["checkout_token"].value() == token
     assertContains(response, f'<input type="hidden" name="checkout_token" value="{token}"', count=1)
@@ -255,8 +257,8 @@ def test_guest_checkout_places_one_order_and_lands_on_its_secret_link(client, br
     assert stock_of(kettle) == (5, 2)
     assert stock_of(apron) == (5, 1)
     # and the cart and token are gone, while the order is remembered for the guest
-    assert client.session[CART_KEY] == {}
-    assert CHECKOUT_TOKEN_KEY not in client.session
+    assert cart_of(client) == {}
+    assert checkout_token_of(client) == ""
     assert client.session[RECENT_ORDERS_KEY] == [order.public_token]
     page = client.get(response["Location"])
     assertContains(page, f"Thank you! Your order {order.number} is placed.")
@@ -371,7 +373,7 @@ def test_invalid_contact_is_refused_and_changes_nothing(client, field, value, me
     assertContains(response, f'id="id_{field}_error"', status_code=400)
     assert Order.objects.count() == 0
     assert stock_of(product) == (5, 0)
-    assert client.session[CART_KEY] == {str(product.pk): 2}
+    assert cart_of(client) == {product.pk: 2}
 
 
 def test_invalid_form_keeps_the_token_so_the_fixed_form_places_the_order(client):
@@ -403,8 +405,8 @@ def test_out_of_stock_at_checkout_says_which_product_and_changes_nothing(client)
     assertContains(response, "Only 1 left in stock.", status_code=409)
     assert Order.objects.count() == 1
     assert stock_of(product) == (5, 4)
-    assert client.session[CART_KEY] == {str(product.pk): 3}
-    assert client.session[CHECKOUT_TOKEN_KEY] == form["checkout_token"]
+    assert cart_of(client) == {product.pk: 3}
+    assert checkout_token_of(client) == form["checkout_token"]
 
 
 def test_a_form_shown_before_the_cart_changed_is_not_placed(client):
@@ -423,7 +425,7 @@ def test_a_form_shown_before_the_cart_changed_is_not_placed(client):
     assertContains(response, "Your cart changed since this page was opened.", status_code=409)
     assert Order.objects.count() == 0
     new_token = response.context["form"]["checkout_token"].value()
-    assert new_token == client.session[CHECKOUT_TOKEN_KEY]
+    assert new_token == checkout_token_of(client)
     assert new_token != form["checkout_token"]
     assert [line.product.name for line in response.context["contents"].lines] == ["Copper kettle", "Linen apron"]
 
@@ -438,9 +440,7 @@ def test_a_token_already_used_by_another_customer_places_nothing(client, branch)
     theirs = place_test_order(customer=UserFactory(), items={product.pk: 1}, checkout_token="f" * 32)
     add_to_cart(client, product, 2)
     client.get(CHECKOUT_URL)
-    session = client.session
-    session[CHECKOUT_TOKEN_KEY] = "f" * 32
-    session.save()
+    Cart.objects.filter(guest_token=owner_of(client).guest_token).update(checkout_token="f" * 32)
 
     # when the form is submitted with it
     form = {**CONTACT, "delivery_city_ref": branch.city_id, "delivery_warehouse_ref": branch.ref}
@@ -452,7 +452,7 @@ def test_a_token_already_used_by_another_customer_places_nothing(client, branch)
     assertNotContains(response, theirs.public_token, status_code=409)
     assert list(Order.objects.all()) == [theirs]
     assert stock_of(product) == (5, 1)
-    assert response.context["form"]["checkout_token"].value() == client.session[CHECKOUT_TOKEN_KEY] != "f" * 32
+    assert response.context["form"]["checkout_token"].value() == checkout_token_of(client) != "f" * 32
 
 
 def test_checkout_post_with_an_empty_cart_goes_back_to_the_cart(client):

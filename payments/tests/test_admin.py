@@ -514,8 +514,8 @@ def test_my_orders_page_shows_the_payment_status_at_a_flat_cost(client, sandbox,
         deliver(sandbox, start(online_order(customer=me)))
     start(online_order(customer=me))
     client.force_login(me)
-    # the user, a count for the pages, the orders, their lines, and their payments
-    with django_assert_num_queries(5):
+    # the user, a count for the pages, the orders, their lines, their payments, the header's cart count
+    with django_assert_num_queries(6):
         response = client.get(reverse("accounts:orders"))
     html = response.content.decode()
     assert html.count('<td data-label="Payment">paid</td>') == 3

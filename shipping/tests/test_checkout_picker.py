@@ -5,8 +5,8 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from cart.tests.helpers import cart_of
 from catalog.models import Stock
-from orders.cart import CART_KEY
 from orders.models import Order, Source
 from orders.services import confirm_order
 from shipping.models import Shipment
@@ -238,7 +238,7 @@ def test_a_delivery_not_picked_from_the_directory_is_refused(client, refs, field
     assertContains(response, f'id="id_{field}_error"', status_code=400)
     assertContains(response, message, count=2, status_code=400)
     assert Order.objects.count() == 0
-    assert (Stock.objects.get(product=product).reserved, client.session[CART_KEY]) == (0, {str(product.pk): 2})
+    assert (Stock.objects.get(product=product).reserved, cart_of(client)) == (0, {product.pk: 2})
 
 
 def test_a_closed_branch_is_refused(client):

@@ -1,0 +1,128 @@
+"""Checkout's anti-abuse rules, run by orders.services.place_order inside its transaction.
+
+`lock_checkout_identities` comes first (before the order row: the lock order's step 0), then
+`screen_checkout` refuses (a CheckoutRefused, nothing written) or names the rule that holds
+the order for review. Every threshold is a runtime setting (core.runtime); 0 switches a rule
+off. The rules read orders but never change them: the checkout records what they decided.
+"""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core import runtime
+from core.money import format_money
+from fraud.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
+from fraud.models import BlockedContact, OrderScreening
+from orders.models import Order
+
+logger = logging.getLogger("fraud")
+
+
+@dataclass(frozen=True)
+class Hold:
+    """The order is placed but waits for a person: `rule` is the setting that decided it."""
+
+    rule: str
+    reason: str
+
+
+def _lock_key(name: str) -> int:
+    """A signed 64-bit advisory-lock key for a name (sha256, so unrelated names do not collide)."""
+    return int.from_bytes(hashlib.sha256(f"kramar.checkout:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def lock_checkout_identities(*, phone: str, email: str, ip: str | None) -> None:
+    """Serialise checkouts by the same phone, e-mail or IP until the transaction ends.
+
+    Transaction-scoped advisory locks, taken in key order (so two checkouts sharing two of
+    them cannot deadlock) and before the order row: the per-phone, per-e-mail and per-IP
+    counts below are then exact when N checkouts race.
+    """
+    names = [f"phone:{phone}", f"email:{email}"] + ([f"ip:{ip}"] if ip else [])
+    with connection.cursor() as cursor:
+        for key in sorted({_lock_key(name) for name in names}):
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _open_orders() -> "Q":
+    return Q(status=Order.Status.PLACED)
+
+
+def screen_checkout(
+    *, phone: str, email: str, ip: str | None, customer_id: int | None, payment_method: str, total: int
+) -> Hold | None:
+    """Refuse the checkout (CheckoutRefused) or say whether the order waits for review.
+
+    `phone` and `email` are normalised (orders.services.validation.clean_contact).
+    """
+    blocked = BlockedContact.objects.filter(
+        Q(kind=BlockedContact.Kind.PHONE, value=phone) | Q(kind=BlockedContact.Kind.EMAIL, value=email)
+    ).first()
+    if blocked is not None:
+        _refused("block_list", phone=phone, email=email, ip=ip)
+        raise ContactBlocked(rule="block_list")
+
+    for rule, limit, lookup in (
+        ("FRAUD_MAX_OPEN_ORDERS_PER_PHONE", runtime.fraud_max_open_orders_per_phone(), Q(phone=phone)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_EMAIL", runtime.fraud_max_open_orders_per_email(), Q(email=email)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_IP", runtime.fraud_max_open_orders_per_ip(), Q(screening__ip=ip) if ip else None),
+    ):
+        if limit and lookup is not None and Order.objects.filter(lookup, _open_orders()).count() >= limit:
+            _refused(rule, phone=phone, email=email, ip=ip)
+            raise TooManyOpenOrders(rule=rule, extra={"limit": limit})
+
+    refusals_allowed = runtime.fraud_cod_refusals_before_prepayment()
+    if payment_method == Order.PaymentMethod.COD and refusals_allowed:
+        returned = Order.objects.filter(
+            phone=phone, payment_method=Order.PaymentMethod.COD, status=Order.Status.RETURNED
+        ).count()
+        if returned >= refusals_allowed:
+            _refused("FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", phone=phone, email=email, ip=ip)
+            message = str(PrepaymentRequired.default_message)
+            raise PrepaymentRequired(
+                message, rule="FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", extra={"errors": {"payment_method": [message]}}
+            )
+
+    return _review_hold(phone=phone, email=email, ip=ip, customer_id=customer_id, total=total)
+
+
+def _review_hold(*, phone: str, email: str, ip: str | None, customer_id: int | None, total: int) -> Hold | None:
+    above = runtime.fraud_review_first_order_above()
+    if above and total > above:
+        earlier = Q(phone=phone) | Q(email=email)
+        if customer_id is not None:
+            earlier |= Q(customer_id=customer_id)
+        if not Order.objects.filter(earlier).exists():
+            return Hold(
+                rule="FRAUD_REVIEW_FIRST_ORDER_ABOVE",
+                reason=_("A first order of %(total)s, above %(limit)s")
+                % {"total": format_money(total), "limit": format_money(above)},
+            )
+    many, minutes = runtime.fraud_review_ip_orders(), runtime.fraud_review_ip_window_minutes()
+    if ip and many and minutes:
+        since = timezone.now() - timedelta(minutes=minutes)
+        recent = OrderScreening.objects.filter(ip=ip, created_at__gte=since).count()
+        if recent + 1 >= many:
+            return Hold(
+                rule="FRAUD_REVIEW_IP_ORDERS",
+                reason=_("Order number %(n)s from %(ip)s within %(minutes)s minutes")
+                % {"n": recent + 1, "ip": ip, "minutes": minutes},
+            )
+    return None
+
+
+def _refused(rule: str, *, phone: str, email: str, ip: str | None) -> None:
+    # No order exists to carry the decision, so the log does (phone and e-mail masked).
+    logger.warning("checkout refused by %s: phone=…%s email=%s… ip=%s", rule, phone[-4:], email[:2], ip)
+
+
+def client_ip(request) -> str | None:
+    """The caller's address as the web server saw it (the proxy in front must set REMOTE_ADDR)."""
+    return request.META.get("REMOTE_ADDR") or None
