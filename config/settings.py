@@ -115,10 +115,15 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:orders"
 LOGOUT_REDIRECT_URL = "catalog:product_list"
 
-# Login throttling (django-axes): five failures lock the username+IP pair for 30 minutes.
+# Login throttling (django-axes, policy in accounts/lockout.py): five failures lock the
+# e-mail+IP pair for 30 minutes, and AXES_IP_FAILURE_LIMIT failures from one IP across any
+# e-mails lock that IP. The e-mail is counted lower-cased, as login compares it.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Django's login forms (and ours) send the e-mail as "username"; axes must read that field.
