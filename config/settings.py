@@ -358,9 +358,15 @@ TRACKING_URL_TEMPLATE = "https://novaposhta.ua/tracking/?cargo_number={number}"
 SHOP_NAME = env("SHOP_NAME", default="kramar")
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", default="KR")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# gunicorn kills a worker whose request runs longer than this many seconds (gunicorn.conf.py
+# reads the same WEB_TIMEOUT), so no request can still be running after it.
+WEB_TIMEOUT_SECONDS = env.int("WEB_TIMEOUT", default=30)
 # A request that claimed an Idempotency-Key and then vanished (worker killed) holds it this
-# long; after that a retry may take the key over instead of getting 409 forever.
-IDEMPOTENCY_LOCK_TIMEOUT = timedelta(minutes=5)
+# long: the longest a request can live, plus a margin for gunicorn to notice and kill it;
+# after that a retry takes the key over. An in-flight 409 says when with Retry-After.
+IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
+    seconds=WEB_TIMEOUT_SECONDS + env.int("IDEMPOTENCY_LOCK_MARGIN_SECONDS", default=10)
+)
 
 # --- Production hardening --------------------------------------------------------------------
 if not DEBUG:
