@@ -98,7 +98,13 @@ CACHES = {
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only: a Redis outage must not log shoppers out or lose carts
+# (cached_db would also fail, or serve a stale copy after the outage).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How many reverse proxies (nginx, Caddy, a load balancer) stand in front of gunicorn and
+# append to X-Forwarded-For; rate limits and login lockouts count the address the outermost
+# one saw (core.ratelimit.client_ip). 0: the peer address (REMOTE_ADDR) is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -124,6 +130,7 @@ AXES_COOLOFF_TIME = timedelta(minutes=30)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
 AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
 AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Django's login forms (and ours) send the e-mail as "username"; axes must read that field.
@@ -166,9 +173,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Exact (atomic in Redis) and failing open when Redis is unreachable: core/throttling.py.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
@@ -188,6 +196,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.throttling.document_429",
+    ],
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -300,6 +312,20 @@ CONSTANCE_CONFIG.update(
         "NP_DEFAULT_WEIGHT_GRAMS": (1000, "Parcel weight when the products' weights add up to less.", int),
     }
 )
+# --- Rate limits (security): per client IP, read on every request (core/ratelimit.py) ----------
+# django-ratelimit's format: "10/m", "20/h", "100/5m"; empty or "0" switches one off.
+CONSTANCE_CONFIG.update(
+    {
+        "RATE_LIMIT_LOGIN": ("10/m", "Rate limit: shop login attempts per IP.", str),
+        "RATE_LIMIT_SIGNUP": ("10/h", "Rate limit: sign-ups per IP.", str),
+        "RATE_LIMIT_CART_ADD": ("60/m", "Rate limit: add-to-cart per IP.", str),
+        "RATE_LIMIT_CHECKOUT": ("10/m", "Rate limit: checkout submissions per IP.", str),
+        "RATE_LIMIT_PAYMENT_START": ("10/m", "Rate limit: payment starts (pay button) per IP.", str),
+        "RATE_LIMIT_TOP_UP": ("10/m", "Rate limit: store credit top-ups per IP.", str),
+        "RATE_LIMIT_NP_PICKER": ("120/m", "Rate limit: Nova Poshta city/branch look-ups per IP.", str),
+        "RATE_LIMIT_WEBHOOK": ("600/m", "Rate limit: payment provider callbacks per IP (generous).", str),
+    }
+)
 CONSTANCE_CONFIG_FIELDSETS = {
     "Orders": ("ORDER_PAYMENT_TIMEOUT_MINUTES", "COD_AUTO_CONFIRM"),
     "Payments": ("PAYMENT_RECONCILE_AFTER_MINUTES", "AUTO_REFUND_OVERPAYMENTS"),
@@ -313,6 +339,16 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "NP_DEFAULT_WEIGHT_GRAMS",
     ),
 }
+CONSTANCE_CONFIG_FIELDSETS["Rate limits"] = (
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_SIGNUP",
+    "RATE_LIMIT_CART_ADD",
+    "RATE_LIMIT_CHECKOUT",
+    "RATE_LIMIT_PAYMENT_START",
+    "RATE_LIMIT_TOP_UP",
+    "RATE_LIMIT_NP_PICKER",
+    "RATE_LIMIT_WEBHOOK",
+)
 
 # --- Payment providers ----------------------------------------------------------------------
 # A provider is offered at checkout when it is enabled here. Real providers switch on when

@@ -2,9 +2,8 @@ from django.contrib import admin
 from django.http import HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from health_check.views import HealthCheckView
 
-from core.health import CHECKS
+from core.health import HealthView
 
 
 def live(request):
@@ -14,7 +13,7 @@ def live(request):
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("health/", HealthCheckView.as_view(checks=CHECKS), name="health"),
+    path("health/", HealthView.as_view(), name="health"),
     path("health/live/", live, name="health_live"),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),

@@ -11,6 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import Conflict, DomainError
+from core.ratelimit import rate_limited
 from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
@@ -71,6 +72,7 @@ def cart_view(request):
     return _render_cart(request, contents=contents)
 
 
+@rate_limited("cart_add")
 @require_POST
 def cart_add(request):
     form = AddToCartForm(request.POST)
@@ -152,6 +154,7 @@ def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
     return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()), online=payment_choices())
 
 
+@rate_limited("checkout")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request):

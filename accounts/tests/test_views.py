@@ -176,8 +176,8 @@ def test_my_orders_costs_the_same_however_many_orders(client, django_assert_num_
         place_test_order(customer=me, items={p.pk: 1 for p in products})
     client.force_login(me)
 
-    # the user, a count for the pages, the orders, and their lines
-    with django_assert_num_queries(4):
+    # the session (in the database), the user, a count for the pages, the orders, and their lines
+    with django_assert_num_queries(5):
         response = client.get(ORDERS_URL)
 
     assert len(response.context["orders"]) == 5

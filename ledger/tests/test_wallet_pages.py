@@ -121,7 +121,7 @@ def test_the_page_costs_the_same_however_long_the_history(client, funded_wallet,
     client.force_login(me)
 
     # the user, the wallet, its newest postings with their entries
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):  # the session row included
         response = client.get(PAGE_URL)
 
     # and at most the 50 newest movements are listed, newest first
