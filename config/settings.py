@@ -21,6 +21,9 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-produ
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# A staging site (DEBUG=false) that runs the sandbox carrier and gateway on purpose says so
+# here; without it they refuse to start (core/checks.py), with it every page shows a banner.
+ALLOW_SANDBOX_IN_PRODUCTION = env.bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,6 +79,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orders.context_processors.cart",
+                "core.context_processors.staging_banner",
             ],
         },
     },
