@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "axes",
     "health_check",
     "csp",
+    "django_prometheus",
     "core",
     "accounts",
     "catalog",
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request rates and latencies for /metrics/ (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "core.middleware.PermissionsPolicyMiddleware",
@@ -64,8 +67,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a lockout into a response.
+    # Last but for the metrics, as django-axes asks: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -470,3 +474,6 @@ if SENTRY_DSN:
         environment=env("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
     )
+
+# --- Metrics (Prometheus) at /metrics/ (core/metrics.py): a bearer token, or a superuser ---------
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
