@@ -3,15 +3,18 @@ from django.urls import path
 
 from accounts import views
 from accounts.forms import EmailAuthenticationForm
+from core.ratelimit import rate_limited
 
 app_name = "accounts"
 urlpatterns = [
     path(
         "login/",
-        auth_views.LoginView.as_view(
-            template_name="accounts/login.html",
-            authentication_form=EmailAuthenticationForm,
-            redirect_authenticated_user=True,
+        rate_limited("login")(
+            auth_views.LoginView.as_view(
+                template_name="accounts/login.html",
+                authentication_form=EmailAuthenticationForm,
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),

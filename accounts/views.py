@@ -14,6 +14,7 @@ from accounts.forms import SignupForm
 from accounts.services import register_customer
 from cart.requests import merge_cart_on_login
 from core.money import DEFAULT_CURRENCY, format_money
+from core.ratelimit import rate_limited
 from ledger.selectors import wallet_history, wallet_of
 from orders.selectors import list_orders_for_customer
 from payments.selectors import order_payment_statuses
@@ -33,6 +34,7 @@ def _safe_next(request) -> str | None:
     return None
 
 
+@rate_limited("signup")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request):

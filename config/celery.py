@@ -1,8 +1,10 @@
 """The Celery app. The Beat schedule lives in settings.CELERY_BEAT_SCHEDULE."""
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import beat_init, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -50,3 +52,21 @@ app.conf.update(
     # down, instead of hanging the request; side effects that must happen use the outbox.
     task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5},
 )
+
+
+@worker_init.connect
+@beat_init.connect
+def refuse_to_start_on_sandboxes_in_production(sender=None, **kwargs):
+    """Worker and Beat refuse production on development stand-ins (core/checks.py).
+
+    SystemExit, not an exception: Celery logs and swallows exceptions raised by signal handlers.
+    """
+    from django.core.exceptions import ImproperlyConfigured
+
+    from core.checks import refuse_to_start_on_errors
+
+    try:
+        refuse_to_start_on_errors("worker" if kwargs.get("signal") is worker_init else "beat")
+    except ImproperlyConfigured as exc:
+        logging.getLogger("kramar").critical("%s", exc)
+        raise SystemExit(1) from None

@@ -21,6 +21,9 @@ SECRET_KEY = env("SECRET_KEY", default="dev-only-insecure-key-change-me-in-produ
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
+# A staging site (DEBUG=false) that runs the sandbox carrier and gateway on purpose says so
+# here; without it they refuse to start (core/checks.py), with it every page shows a banner.
+ALLOW_SANDBOX_IN_PRODUCTION = env.bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -40,6 +43,8 @@ INSTALLED_APPS = [
     "constance",
     "axes",
     "health_check",
+    "csp",
+    "django_prometheus",
     "core",
     "accounts",
     "catalog",
@@ -53,7 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Request rates and latencies for /metrics/ (django-prometheus): first and last.
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -61,8 +70,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last, as django-axes asks: it turns a lockout into a response.
+    # Last but for the metrics, as django-axes asks: it turns a lockout into a response.
     "axes.middleware.AxesMiddleware",
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -79,6 +89,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orders.context_processors.cart",
+                "core.context_processors.staging_banner",
             ],
         },
     },
@@ -101,7 +112,13 @@ CACHES = {
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     }
 }
-SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+# Sessions live in PostgreSQL only: a Redis outage must not log shoppers out or lose carts
+# (cached_db would also fail, or serve a stale copy after the outage).
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# How many reverse proxies (nginx, Caddy, a load balancer) stand in front of gunicorn and
+# append to X-Forwarded-For; rate limits and login lockouts count the address the outermost
+# one saw (core.ratelimit.client_ip). 0: the peer address (REMOTE_ADDR) is the client.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
@@ -118,10 +135,16 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "accounts:orders"
 LOGOUT_REDIRECT_URL = "catalog:product_list"
 
-# Login throttling (django-axes): five failures lock the username+IP pair for 30 minutes.
+# Login throttling (django-axes, policy in accounts/lockout.py): five failures lock the
+# e-mail+IP pair for 30 minutes, and AXES_IP_FAILURE_LIMIT failures from one IP across any
+# e-mails lock that IP. The e-mail is counted lower-cased, as login compares it.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_COOLOFF_TIME = timedelta(minutes=30)
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], ["ip_address"]]
+AXES_USERNAME_CALLABLE = "accounts.lockout.axes_username"
+AXES_HANDLER = "accounts.lockout.LockoutHandler"
+AXES_CLIENT_IP_CALLABLE = "core.ratelimit.axes_client_ip"
 AXES_RESET_ON_SUCCESS = True
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Django's login forms (and ours) send the e-mail as "username"; axes must read that field.
@@ -164,9 +187,10 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.api.exception_handler",
+    # Exact (atomic in Redis) and failing open when Redis is unreachable: core/throttling.py.
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "core.throttling.AnonRateThrottle",
+        "core.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("API_THROTTLE_ANON", default="120/min"),
@@ -186,6 +210,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "core.throttling.document_429",
+    ],
 }
 
 # --- Celery ----------------------------------------------------------------------------------
@@ -314,6 +342,20 @@ CONSTANCE_CONFIG.update(
         "NP_DEFAULT_WEIGHT_GRAMS": (1000, "Parcel weight when the products' weights add up to less.", int),
     }
 )
+# --- Rate limits (security): per client IP, read on every request (core/ratelimit.py) ----------
+# django-ratelimit's format: "10/m", "20/h", "100/5m"; empty or "0" switches one off.
+CONSTANCE_CONFIG.update(
+    {
+        "RATE_LIMIT_LOGIN": ("10/m", "Rate limit: shop login attempts per IP.", str),
+        "RATE_LIMIT_SIGNUP": ("10/h", "Rate limit: sign-ups per IP.", str),
+        "RATE_LIMIT_CART_ADD": ("60/m", "Rate limit: add-to-cart per IP.", str),
+        "RATE_LIMIT_CHECKOUT": ("10/m", "Rate limit: checkout submissions per IP.", str),
+        "RATE_LIMIT_PAYMENT_START": ("10/m", "Rate limit: payment starts (pay button) per IP.", str),
+        "RATE_LIMIT_TOP_UP": ("10/m", "Rate limit: store credit top-ups per IP.", str),
+        "RATE_LIMIT_NP_PICKER": ("120/m", "Rate limit: Nova Poshta city/branch look-ups per IP.", str),
+        "RATE_LIMIT_WEBHOOK": ("600/m", "Rate limit: payment provider callbacks per IP (generous).", str),
+    }
+)
 CONSTANCE_CONFIG_FIELDSETS = {
     "Orders": ("ORDER_PAYMENT_TIMEOUT_MINUTES", "COD_AUTO_CONFIRM"),
     "Payments": ("PAYMENT_RECONCILE_AFTER_MINUTES", "AUTO_REFUND_OVERPAYMENTS"),
@@ -327,6 +369,16 @@ CONSTANCE_CONFIG_FIELDSETS = {
         "NP_DEFAULT_WEIGHT_GRAMS",
     ),
 }
+CONSTANCE_CONFIG_FIELDSETS["Rate limits"] = (
+    "RATE_LIMIT_LOGIN",
+    "RATE_LIMIT_SIGNUP",
+    "RATE_LIMIT_CART_ADD",
+    "RATE_LIMIT_CHECKOUT",
+    "RATE_LIMIT_PAYMENT_START",
+    "RATE_LIMIT_TOP_UP",
+    "RATE_LIMIT_NP_PICKER",
+    "RATE_LIMIT_WEBHOOK",
+)
 
 # --- Payment providers ----------------------------------------------------------------------
 # A provider is offered at checkout when it is enabled here. Real providers switch on when
@@ -372,17 +424,54 @@ TRACKING_URL_TEMPLATE = "https://novaposhta.ua/tracking/?cargo_number={number}"
 SHOP_NAME = env("SHOP_NAME", default="kramar")
 ORDER_NUMBER_PREFIX = env("ORDER_NUMBER_PREFIX", default="KR")
 IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
+# gunicorn kills a worker whose request runs longer than this many seconds (gunicorn.conf.py
+# reads the same WEB_TIMEOUT), so no request can still be running after it.
+WEB_TIMEOUT_SECONDS = env.int("WEB_TIMEOUT", default=30)
 # A request that claimed an Idempotency-Key and then vanished (worker killed) holds it this
-# long; after that a retry may take the key over instead of getting 409 forever.
-IDEMPOTENCY_LOCK_TIMEOUT = timedelta(minutes=5)
+# long: the longest a request can live, plus a margin for gunicorn to notice and kill it;
+# after that a retry takes the key over. An in-flight 409 says when with Retry-After.
+IDEMPOTENCY_LOCK_TIMEOUT = timedelta(
+    seconds=WEB_TIMEOUT_SECONDS + env.int("IDEMPOTENCY_LOCK_MARGIN_SECONDS", default=10)
+)
 
-# --- Production hardening --------------------------------------------------------------------
+# --- Security headers (every environment, so development sees what production enforces) --------
+# Content-Security-Policy (django-csp): scripts only from our own static files, never inline
+# (templates/ hold no <script> body and no on*= handler; tests/test_security_headers.py checks).
+# Styles may be inline: the admin, Swagger UI and the health page use style attributes.
+# Forms may post to https: the LiqPay form and the providers' checkout redirects leave the site.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'", "https:"],
+    }
+}
+PERMISSIONS_POLICY = (
+    "camera=(), microphone=(), geolocation=(), payment=(), usb=(), "
+    "magnetometer=(), gyroscope=(), accelerometer=(), browsing-topics=()"
+)
+
+# --- Production hardening (DEBUG=false) --------------------------------------------------------
+# `manage.py check --deploy` is clean with the variables README.md lists for production.
 if not DEBUG:
     SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
     CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    # The container's own health probe speaks plain HTTP to 127.0.0.1.
+    SECURE_REDIRECT_EXEMPT = [r"^health/"]
+    # HSTS: a year, subdomains included, preload allowed (the header only consents; listing the
+    # site is a manual submission). SECURE_HSTS_SECONDS=0 opts out (e.g. a first rollout).
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
     SECURE_CONTENT_TYPE_NOSNIFF = True
 
 LOGGING = {
@@ -467,3 +556,17 @@ CONSTANCE_CONFIG_FIELDSETS["Anti-abuse"] = (
     "FRAUD_REVIEW_IP_ORDERS",
     "FRAUD_REVIEW_IP_WINDOW_MINUTES",
 )
+
+# --- Error reports (Sentry): on only when SENTRY_DSN is set; personal data scrubbed (core/sentry.py)
+SENTRY_DSN = env("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    from core.sentry import init_sentry
+
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=env("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+    )
+
+# --- Metrics (Prometheus) at /metrics/ (core/metrics.py): a bearer token, or a superuser ---------
+METRICS_TOKEN = env("METRICS_TOKEN", default="")

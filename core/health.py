@@ -3,6 +3,11 @@
 The database checks run on the request thread's own connection (sync_to_async with
 thread_sensitive=True) rather than in the library's thread pool, so a health probe never
 leaves extra database connections open behind it.
+
+The answer says how the shop is as a whole ("status"): "ok"; "degraded" when only what the
+shop can work without is failing (Redis: sessions are in the database, rate limits fail
+open; Beat: background work waits), "down" when the database fails. Any failure still
+answers 500, so a monitor alerts on a degraded shop too.
 """
 
 import dataclasses
@@ -11,9 +16,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.db.models import Max
+from django.http import JsonResponse
 from django.utils import timezone
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable
+from health_check.views import HealthCheckView
 
 
 @dataclasses.dataclass
@@ -65,3 +72,26 @@ CHECKS = [
     ("health_check.contrib.redis.Redis", {"client_factory": redis_client}),
     BeatRecentlyRan,
 ]
+
+
+# Without these the shop cannot take an order: their failure is "down", any other "degraded".
+CRITICAL = (Database,)
+
+
+class HealthView(HealthCheckView):
+    checks = CHECKS
+
+    def overall_status(self) -> str:
+        failed = [result.check for result in self.results if result.error]
+        if not failed:
+            return "ok"
+        if any(isinstance(check, CRITICAL) for check in failed):
+            return "down"
+        return "degraded"
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "status": self.overall_status()}
+
+    def render_to_response_json(self, status):
+        body = {repr(r.check): "OK" if not r.error else str(r.error) for r in self.results}
+        return JsonResponse({**body, "status": self.overall_status()}, status=status)

@@ -6,13 +6,15 @@
 - keys live 24 hours (settings.IDEMPOTENCY_KEY_TTL); Beat purges older ones.
 
 Responses with status >= 500 are not stored: the key is released so the client can retry.
-A request that dies without answering keeps its key locked for IDEMPOTENCY_LOCK_TIMEOUT,
-then a retry takes it over.
+A request that dies without answering keeps its key locked for IDEMPOTENCY_LOCK_TIMEOUT
+(the web request timeout plus a margin), then a retry takes it over; until then the 409
+carries Retry-After: the seconds left.
 """
 
 import functools
 import hashlib
 import json
+import math
 import uuid
 from dataclasses import dataclass
 
@@ -31,6 +33,16 @@ from core.models import IdempotencyKey
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 255
 REPLAYED_HEADERS = ("ETag", "Location")
+
+
+class KeyInUse(Conflict):
+    """409: the key's first request may still be running; `retry_after` seconds until takeover."""
+
+    code = "idempotency_key_in_use"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 @dataclass(frozen=True)
@@ -96,9 +108,10 @@ def claim_idempotency_key(*, owner: str, key: str, method: str, path: str, reque
                 code="idempotency_key_reused",
             )
         if record.response_status is None:
-            raise Conflict(
+            remaining = record.locked_at + settings.IDEMPOTENCY_LOCK_TIMEOUT - now
+            raise KeyInUse(
                 f"A request with this {HEADER} is still being processed. Retry in a moment.",
-                code="idempotency_key_in_use",
+                retry_after=max(1, math.ceil(remaining.total_seconds())),
             )
         return Claim(record=record, replay=True)
 
@@ -147,9 +160,14 @@ def idempotent(handler):
             return handler(view, request, *args, **kwargs)
         owner = f"user:{request.user.pk}"
         fingerprint = request_fingerprint(method=request.method, path=request.path, data=request.data)
-        claim = claim_idempotency_key(
-            owner=owner, key=key.strip(), method=request.method, path=request.path, request_hash=fingerprint
-        )
+        try:
+            claim = claim_idempotency_key(
+                owner=owner, key=key.strip(), method=request.method, path=request.path, request_hash=fingerprint
+            )
+        except KeyInUse as exc:
+            response = view.handle_exception(exc)
+            response["Retry-After"] = str(exc.retry_after)
+            return response
         if claim.replay:
             record = claim.record
             body = None if record.response_body is None else json.loads(record.response_body)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
 from core.exceptions import Conflict, DomainError, Unprocessable
+from core.ratelimit import rate_limited
 from fraud.history import NOTES as HISTORY_NOTES
 from fraud.rules import client_ip
 from ledger.selectors import wallet_of
@@ -75,6 +76,7 @@ def cart_view(request):
     return _render_cart(request, contents=contents)
 
 
+@rate_limited("cart_add")
 @require_POST
 def cart_add(request):
     form = AddToCartForm(request.POST)
@@ -157,6 +159,7 @@ def _with_fresh_token(request, cart: Cart) -> CheckoutForm:
     return CheckoutForm(data, store_credit=_store_credit_for(request, cart.contents()), online=payment_choices())
 
 
+@rate_limited("checkout")
 @never_cache
 @require_http_methods(["GET", "POST"])
 def checkout(request):

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import DomainError
 from core.money import parse_hryvnias
+from core.ratelimit import rate_limited
 from orders.selectors import get_order_by_public_token
 from payments.exceptions import PaymentNotFound
 from payments.providers import enabled_codes, get_provider
@@ -32,6 +33,7 @@ def return_url_for(payment) -> str:
     return settings.SITE_URL.rstrip("/") + reverse("payments:return", kwargs={"reference": payment.reference})
 
 
+@rate_limited("webhook")
 @csrf_exempt
 @require_POST
 def callback(request, provider):
@@ -56,6 +58,7 @@ def pay_redirect(request, payment):
     return render(request, "payments/redirect.html", {"payment": payment})
 
 
+@rate_limited("payment_start")
 @require_POST
 def pay_order(request, token):
     """Start (or restart) paying an online order from its page; the secret link authorises it."""
@@ -90,6 +93,7 @@ def payment_return(request, reference):
     return redirect("accounts:store_credit")
 
 
+@rate_limited("top_up")
 @login_required
 @require_http_methods(["GET", "POST"])
 def top_up(request):

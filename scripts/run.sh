@@ -109,7 +109,8 @@ trap on_signal INT TERM
 trap on_exit EXIT
 
 step "Starting web, worker and beat"
-# gunicorn, as production serves; whitenoise serves the collected static files.
+# gunicorn, as production serves; whitenoise serves the collected static files. gunicorn.conf.py
+# (read from this directory) sets the request timeout from WEB_TIMEOUT, as config/settings.py does.
 start web $BIN/gunicorn config.wsgi:application \
   --bind "$HOST:$PORT" --workers "$WEB_WORKERS" --graceful-timeout 10 \
   --access-logfile - --error-logfile -

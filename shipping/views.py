@@ -4,6 +4,7 @@ from django.http import JsonResponse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
+from core.ratelimit import rate_limited
 from shipping.selectors import search_cities, search_warehouses
 
 MAX_QUERY = 100  # nobody types a longer city or street; a longer query is noise
@@ -14,6 +15,7 @@ def _query(request, name: str) -> str:
 
 
 # The directory changes once a day (the sync); a shopper's browser may keep an answer briefly.
+@rate_limited("np_picker", methods=("GET",))
 @require_GET
 @cache_control(public=True, max_age=300)
 def city_search(request):
@@ -22,6 +24,7 @@ def city_search(request):
     return JsonResponse({"results": [{"ref": c.ref, "name": c.name, "area": c.area} for c in cities]})
 
 
+@rate_limited("np_picker", methods=("GET",))
 @require_GET
 @cache_control(public=True, max_age=300)
 def warehouse_search(request):

@@ -176,8 +176,9 @@ def test_my_orders_costs_the_same_however_many_orders(client, django_assert_num_
         place_test_order(customer=me, items={p.pk: 1 for p in products})
     client.force_login(me)
 
-    # the user, a count for the pages, the orders, their lines, and the header's cart count
-    with django_assert_num_queries(5):
+    # the session (in the database), the user, a count for the pages, the orders, their lines,
+    # and the header's cart count
+    with django_assert_num_queries(6):
         response = client.get(ORDERS_URL)
 
     assert len(response.context["orders"]) == 5

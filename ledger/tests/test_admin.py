@@ -310,7 +310,7 @@ def test_the_entry_list_costs_the_same_however_many_entries(client, django_asser
         capture(payment_id=n)
 
     # session user, count, entries with their authors, the date hierarchy, the kinds filter...
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):  # the session row included
         response = client.get(ENTRIES_URL)
 
     assert len(response.context["cl"].result_list) == entries
@@ -322,7 +322,7 @@ def test_the_account_list_costs_the_same_however_many_wallets(client, django_ass
     for _ in range(wallets):
         ensure_wallet(user_id=UserFactory().pk)
 
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):  # the session row included
         response = client.get(ACCOUNTS_URL)
 
     assert response.context["cl"].result_count == CHART_ACCOUNTS + wallets

@@ -120,8 +120,8 @@ def test_the_page_costs_the_same_however_long_the_history(client, funded_wallet,
         credit_wallet(user_id=me.pk, amount=100, reason="Loyalty bonus", by=None, idempotency_key=new_key())
     client.force_login(me)
 
-    # the user, the wallet, its newest postings with their entries, the header's cart count
-    with django_assert_num_queries(4):
+    # the session row, the user, the wallet, its newest postings with their entries, the header's cart count
+    with django_assert_num_queries(5):
         response = client.get(PAGE_URL)
 
     # and at most the 50 newest movements are listed, newest first

@@ -165,7 +165,7 @@ def test_payment_changelist_query_count_is_flat(client, sandbox, django_assert_n
     login_as(client, "Finance")
     for _ in range(count):
         deliver(sandbox, start(online_order()))
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):  # the session row included
         response = client.get(changelist_url("payment"))
     assert len(response.context["cl"].result_list) == count
 
@@ -180,10 +180,10 @@ def test_inbox_and_refund_lists_query_count_is_flat(
         deliver(sandbox, payment)
         with django_capture_on_commit_callbacks(execute=True):
             request_refund(payment_id=payment.pk, amount=100, reason="r", by=None, idempotency_key=f"k{i}")
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):  # the session row included
         response = client.get(changelist_url("webhookevent"))
     assert len(response.context["cl"].result_list) == count  # the paid callbacks
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):  # the session row included
         response = client.get(changelist_url("refund"))
     assert len(response.context["cl"].result_list) == count
 
@@ -503,7 +503,7 @@ def test_order_changelist_shows_payment_status_at_a_flat_cost(client, sandbox, d
     login_as(client, "Support")
     for _ in range(count):
         deliver(sandbox, start(online_order()))
-    with django_assert_num_queries(9):  # the orders list's 8, and one for all their payments
+    with django_assert_num_queries(10):  # the orders list's 9 (with the session), one for all their payments
         response = client.get(reverse("admin:orders_order_changelist"))
     assert response.content.decode().count('<td class="field-payment_status">paid</td>') == count
 
@@ -514,8 +514,9 @@ def test_my_orders_page_shows_the_payment_status_at_a_flat_cost(client, sandbox,
         deliver(sandbox, start(online_order(customer=me)))
     start(online_order(customer=me))
     client.force_login(me)
-    # the user, a count for the pages, the orders, their lines, their payments, the header's cart count
-    with django_assert_num_queries(6):
+    # the session row, the user, a count for the pages, the orders, their lines, their payments,
+    # the header's cart count
+    with django_assert_num_queries(7):
         response = client.get(reverse("accounts:orders"))
     html = response.content.decode()
     assert html.count('<td data-label="Payment">paid</td>') == 3
