@@ -3,8 +3,7 @@
 Request rates and latencies come from django-prometheus' middleware; the shop's own gauges
 are read from the database when Prometheus scrapes (ShopCollector):
 
-- kramar_outbox_backlog: messages waiting in the outbox (when a core.OutboxMessage model
-  exists; skipped otherwise);
+- kramar_outbox_backlog{state=pending|dead}: messages waiting in the outbox (core.OutboxMessage);
 - kramar_beat_last_run_timestamp_seconds{task}: when Beat last sent each periodic task;
 - kramar_webhook_events{provider,result}: provider callbacks by result, and
   kramar_webhook_events_last_hour{provider,result}.
@@ -17,7 +16,6 @@ import hmac
 import logging
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseForbidden
@@ -26,22 +24,17 @@ from django.views.decorators.cache import never_cache
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from prometheus_client.core import GaugeMetricFamily
 
+from core.models import OutboxMessage
+
 logger = logging.getLogger(__name__)
 
 
 def _outbox_backlog():
-    try:
-        model = apps.get_model("core", "OutboxMessage")
-    except LookupError:
-        return None
-    fields = {f.name for f in model._meta.get_fields()}
-    qs = model.objects.all()
-    if "delivered_at" in fields:
-        qs = qs.filter(delivered_at__isnull=True)
-    elif "sent_at" in fields:
-        qs = qs.filter(sent_at__isnull=True)
-    gauge = GaugeMetricFamily("kramar_outbox_backlog", "Outbox messages not yet delivered.")
-    gauge.add_metric([], qs.count())
+    """Messages waiting in the outbox (pending: will be retried; dead: wait for staff)."""
+    unsent = OutboxMessage.objects.filter(sent_at__isnull=True)
+    gauge = GaugeMetricFamily("kramar_outbox_backlog", "Outbox messages not yet delivered.", labels=["state"])
+    gauge.add_metric(["pending"], unsent.filter(dead_at__isnull=True).count())
+    gauge.add_metric(["dead"], unsent.filter(dead_at__isnull=False).count())
     return gauge
 
 

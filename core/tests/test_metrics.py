@@ -70,6 +70,16 @@ def test_the_token_gets_request_beat_and_webhook_metrics(token):
     assert 'kramar_webhook_events_last_hour{provider="fondy",result="processed"} 2.0' in body
 
 
-def test_without_an_outbox_model_its_gauge_is_left_out(token):
+def test_the_outbox_backlog_counts_pending_and_dead_messages(token):
+    from django.utils import timezone
+
+    from core.models import OutboxMessage
+
+    task = "orders.tasks.send_order_email_task"
+    OutboxMessage.objects.create(task=task, kwargs={})
+    OutboxMessage.objects.create(task=task, kwargs={})
+    OutboxMessage.objects.create(task=task, kwargs={}, dead_at=timezone.now())
+    OutboxMessage.objects.create(task=task, kwargs={}, sent_at=timezone.now())
     body = Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
-    assert "kramar_outbox_backlog" not in body
+    assert 'kramar_outbox_backlog{state="pending"} 2.0' in body
+    assert 'kramar_outbox_backlog{state="dead"} 1.0' in body
