@@ -21,7 +21,6 @@ from orders.admin.forms import BulkCancelForm, TransitionForm
 from orders.exceptions import PAST_TENSE, OrderStateError
 from orders.models import TRANSITIONS, Order, Source
 from orders.services import TRANSITION_SERVICES
-from shipping.selectors import parcel_has_left
 
 BUTTON_LABELS = {
     "confirm": "Confirm",
@@ -37,17 +36,6 @@ BULK_DONE = {
     "cancel": _("{count} cancelled: {rows}"),
 }
 BULK_FAILED = _("{count} failed: {rows}")
-
-
-def _refuse_cancel_if_parcel_left(order: Order, name: str) -> None:
-    """A shipped order may be cancelled only while its waybill can still be deleted."""
-    if name == "cancel" and order.status == Order.Status.SHIPPED and parcel_has_left(order=order):
-        raise OrderStateError(
-            order,
-            "cancel",
-            f"Order {order.number}'s parcel is already with Nova Poshta: have it refused or "
-            "returned instead of cancelling.",
-        )
 
 
 def transition_permission(name: str) -> str:
@@ -113,7 +101,6 @@ class OrderActionsMixin:
         )
         if confirmed and form.is_valid():
             try:
-                _refuse_cancel_if_parcel_left(order, name)
                 TRANSITION_SERVICES[name](
                     order_id=order.pk,
                     by=request.user,
@@ -170,7 +157,6 @@ class OrderActionsMixin:
 
         def transition(order_id: int) -> None:
             try:
-                _refuse_cancel_if_parcel_left(Order.objects.get(pk=order_id), name)
                 service(order_id=order_id, by=request.user, reason=reason, source=Source.ADMIN)
             except DomainError as exc:
                 # The row is already named by its number: say only what is wrong with it.

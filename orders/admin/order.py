@@ -18,9 +18,10 @@ from core.money import format_money
 from orders.admin.actions import BUTTON_LABELS, OrderActionsMixin, allowed_transitions
 from orders.admin.forms import OrderForm
 from orders.admin.inlines import OrderLineInline
+from orders.exceptions import OrderNotChangeable
 from orders.models import Order
 from orders.selectors import order_history
-from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, update_order_details
+from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, refuse_unless_editable, update_order_details
 from payments.selectors import order_payment_status, order_payment_statuses, payments_for_order
 
 STATUS_COLOURS = {
@@ -138,8 +139,11 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, admin.ModelAdmin):
         contact = {"fields": list(EDITABLE_FIELDS)}
         if obj is not None and self.has_change_permission(request, obj):
             contact["fields"].append("expected_version")
-        elif obj is not None and not obj.is_open:
-            contact["description"] = f"The order is {obj.get_status_display().lower()}: its details are final."
+        elif obj is not None:
+            try:  # shown, not enforced: update_order_details decides under the order's lock
+                refuse_unless_editable(obj)
+            except OrderNotChangeable as exc:
+                contact["description"] = exc.message
         return [
             (
                 None,

@@ -15,8 +15,7 @@ from core.api import (
 from core.idempotency import idempotent
 from orders.api.etags import expected_version, order_response
 from orders.api.serializers import OrderOutputSerializer
-from orders.exceptions import OrderStateError
-from orders.models import Order, Source
+from orders.models import Source
 from orders.selectors import get_order_for_customer
 from orders.services import cancel_order
 
@@ -49,7 +48,10 @@ class OrderCancelApi(APIView):
             400: error_response("No reason given."),
             401: error_response("No or a wrong token."),
             404: error_response("You have no order with this number."),
-            409: error_response("invalid_transition: the order can no longer be cancelled; or idempotency_key_in_use."),
+            409: error_response(
+                "invalid_transition: the order can no longer be cancelled (order_shipped: it is shipped, refuse the "
+                "parcel at the branch); or idempotency_key_in_use."
+            ),
             412: error_response("stale_version: the order changed since the ETag in If-Match; nothing was done."),
             422: error_response("idempotency_key_reused: this key was used with another request."),
         },
@@ -59,9 +61,6 @@ class OrderCancelApi(APIView):
         order = get_order_for_customer(customer=request.user, number=number)
         serializer = OrderCancelApi.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        if order.status == Order.Status.SHIPPED:
-            # Staff may still stop a parcel before hand-over; a customer refuses it at the branch.
-            raise OrderStateError(order, "cancel")
         cancel_order(
             order_id=order.pk,
             by=request.user,

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from catalog.models import Reservation
@@ -19,7 +20,7 @@ from catalog.services import (
     restock,
     unfulfil_reservation,
 )
-from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
+from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact
@@ -66,6 +67,75 @@ def lock_order(order_id: int) -> Order:
 def actor(user):
     """The user to record as 'by', or None for anonymous callers and the system."""
     return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
+# Where a shopper acts on their own order (the shop pages and the API), as opposed to staff.
+CUSTOMER_SOURCES = frozenset({Source.WEB, Source.API})
+
+
+def refuse_unless_cancellable(order: Order, *, source: str) -> None:
+    """Refuse to cancel a shipped order whose parcel the carrier has, or a shopper's shipped order.
+
+    A waybill not yet handed over can still be deleted, so staff may cancel a shipped order
+    until tracking reports the parcel moving (record_handover); a shopper refuses the parcel
+    at the branch instead. The caller holds the order's row lock.
+    """
+    if order.status != Order.Status.SHIPPED:
+        return  # the FSM decides the other states
+    if order.handed_over_at is not None:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s's parcel is already with Nova Poshta: have it refused or returned instead of "
+                "cancelling."
+            )
+            % {"number": order.number},
+            code="parcel_handed_over",
+        )
+    if source in CUSTOMER_SOURCES:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s is already shipped, so it can no longer be cancelled here: refuse the parcel at "
+                "the Nova Poshta branch, or contact us."
+            )
+            % {"number": order.number},
+            code="order_shipped",
+        )
+
+
+def refuse_unless_editable(order: Order) -> None:
+    """Refuse contact and delivery edits once a waybill exists or the order is closed.
+
+    The waybill carries the details it was made with: the edit would never reach the parcel.
+    Voiding the waybill (Shipping) brings the order back to confirmed, and the next waybill
+    is made with the corrected details. The caller holds the order's row lock.
+    """
+    if order.handed_over_at is not None and order.status == Order.Status.SHIPPED:
+        raise OrderNotChangeable(
+            order,
+            _("Order %(number)s's parcel is already with Nova Poshta: its details can no longer be changed.")
+            % {"number": order.number},
+            code="parcel_handed_over",
+        )
+    if order.status == Order.Status.SHIPPED:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s already has a Nova Poshta waybill (%(tracking)s) made with the current details: "
+                "void the waybill first (Shipping › Shipments), then change the details; the new waybill is made "
+                "with them."
+            )
+            % {"number": order.number, "tracking": order.tracking_number or "—"},
+            code="waybill_exists",
+        )
+    if not order.is_open:
+        raise OrderNotChangeable(
+            order,
+            _("Order %(number)s is %(status)s; its details can no longer be changed.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
+            code="order_closed",
+        )
 
 
 def _check_version(order: Order, expected_version: int | None) -> None:
@@ -123,14 +193,17 @@ def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
 
 @transaction.atomic
 def cancel_order(*, order_id: int, by, reason: str, source: str, expected_version: int | None = None) -> Order:
-    """Cancel an order that has not shipped, release its stock and give back its store credit.
+    """Cancel an order whose parcel has not left, release its stock and give back its store credit.
 
-    Money captured by a provider is refunded by payments, which reacts to the cancelled state.
+    Refused (OrderNotChangeable) once the carrier has the parcel, and for a shopper once it
+    is shipped (refuse_unless_cancellable, under the order's row lock). Money captured by a
+    provider is refunded by payments, which reacts to the cancelled state.
     """
     if not (reason or "").strip():
-        raise InvalidCheckout("Say why the order is cancelled.", code="reason_required")
+        raise InvalidOrderChange(_("Say why the order is cancelled."), code="reason_required")
     order = lock_order(order_id)
     _check_version(order, expected_version)
+    refuse_unless_cancellable(order, source=source)
     was_shipped = order.status == Order.Status.SHIPPED
     apply_transition(order, "cancel", by=by, reason=reason, source=source)
     release_reservation(reference=order.stock_reference)
@@ -248,24 +321,24 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
 
 @transaction.atomic
 def update_order_details(*, order_id: int, expected_version: int, changes: Mapping[str, str]) -> Order:
-    """Correct an open order's contact or delivery details; refused when stale or closed.
+    """Correct an open order's contact or delivery details; refused when stale, shipped or closed.
+
+    Once a waybill exists (the order is shipped) the edit is refused with what to do instead
+    (refuse_unless_editable, under the order's row lock).
 
     Nova Poshta Refs are taken as given: the caller (the admin) checks them against the
     directory, which lives in shipping, above orders.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidCheckout(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidOrderChange(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     order = lock_order(order_id)
     _check_version(order, expected_version)
-    if not order.is_open:
-        raise OrderStateError(
-            order,
-            "edit",
-            f"Order {order.number} is {order.get_status_display().lower()}; its details can no longer be changed.",
-        )
+    refuse_unless_editable(order)
     merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f not in _FREE_TEXT}
-    cleaned = clean_contact(**merged)
+    cleaned = clean_contact(**merged, error=InvalidOrderChange)
     for field in _FREE_TEXT:  # the caller checked the Refs against the Nova Poshta directory
         cleaned[field] = (changes.get(field, getattr(order, field)) or "").strip()
     changed = [f for f, v in cleaned.items() if getattr(order, f) != v]

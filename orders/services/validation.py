@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
+from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
 from orders.exceptions import InvalidCheckout
 from orders.models import Order
@@ -13,8 +14,16 @@ MAX_LINES = 50
 MAX_QUANTITY = 99
 
 
-def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str, delivery_branch: str) -> dict:
-    """Normalise contact and delivery fields; InvalidCheckout names every field to fix."""
+def clean_contact(
+    *,
+    full_name: str,
+    phone: str,
+    email: str,
+    delivery_city: str,
+    delivery_branch: str,
+    error: type[DomainError] = InvalidCheckout,
+) -> dict:
+    """Normalise contact and delivery fields; `error` (InvalidCheckout by default) names every field to fix."""
     errors = {}
     full_name = (full_name or "").strip()
     if not full_name:
@@ -42,7 +51,7 @@ def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str,
             errors[field] = f"At most {limit} characters, please."
     if errors:
         field, message = next(iter(errors.items()))
-        raise InvalidCheckout(message, extra={"errors": errors})
+        raise error(message, extra={"errors": errors})
     return {
         "full_name": full_name,
         "phone": normalized_phone,
