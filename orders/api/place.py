@@ -15,7 +15,6 @@ from core.api import (
     error_response,
     replayed_response_header,
 )
-from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
 from orders.api.etags import order_response
@@ -24,7 +23,6 @@ from orders.exceptions import InvalidCheckout
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer
 from orders.services import MAX_LINES, new_checkout_token, place_order
-from payments.selectors import payment_choices
 from shipping.selectors import resolve_delivery
 
 
@@ -128,12 +126,6 @@ class OrderPlaceApi(APIView):
         serializer = OrderPlaceApi.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        if data["payment_method"] == Order.PaymentMethod.ONLINE and not payment_choices():
-            # An order nobody can pay would only hold stock until it expires.
-            message = 'Online payment is not available here; use payment_method "cod" (cash on delivery).'
-            raise ValidationError(
-                message, code="payment_method_unavailable", extra={"errors": {"payment_method": [message]}}
-            )
         order, created = place_order(
             customer=request.user,
             full_name=data["full_name"],

@@ -16,7 +16,7 @@ from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.store_credit import hold_store_credit
 from orders.services.transitions import actor, confirm_locked_order
-from orders.services.validation import clean_contact, clean_items
+from orders.services.validation import clean_contact, clean_items, refuse_online_payment_unless_offered
 from orders.tasks import send_order_email_task
 
 PM = Order.PaymentMethod
@@ -56,6 +56,8 @@ def _payment_plan(*, payment_method: str, store_credit, total: int, customer) ->
         raise InvalidCheckout(
             "Store credit does not cover the whole order; choose how to pay the rest.", code="store_credit_short"
         )
+    if payment_method == PM.ONLINE:
+        refuse_online_payment_unless_offered()
     return payment_method
 
 

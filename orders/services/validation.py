@@ -2,8 +2,10 @@
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
@@ -59,6 +61,18 @@ def clean_contact(
         "delivery_city": delivery_city.strip(),
         "delivery_branch": delivery_branch.strip(),
     }
+
+
+def refuse_online_payment_unless_offered() -> None:
+    """Refuse an online order when no payment provider is switched on: nobody could pay it.
+
+    It would only hold stock until it expires. Payments sits above orders, so the switch is
+    read where payments reads it: settings.PAYMENT_PROVIDERS.
+    """
+    if any(conf.get("enabled") for conf in settings.PAYMENT_PROVIDERS.values()):
+        return
+    message = _('Online payment is not available here; pay cash on delivery (payment method "cod") instead.')
+    raise InvalidCheckout(message, code="payment_method_unavailable", extra={"errors": {"payment_method": [message]}})
 
 
 def clean_items(items: Mapping[int, int]) -> dict[int, int]:

@@ -299,7 +299,7 @@ def test_online_payment_is_refused_when_no_provider_is_switched_on(settings):
     product = ProductFactory(stock=5)
     body = order_body({"product_id": product.pk, "quantity": 1}, payment_method="online")
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
-    message = 'Online payment is not available here; use payment_method "cod" (cash on delivery).'
+    message = 'Online payment is not available here; pay cash on delivery (payment method "cod") instead.'
     assert response.status_code == 400
     assert response.json() == {
         "detail": message,
