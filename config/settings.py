@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "ledger",
     "payments",
     "shipping",
+    "demo",  # on top: the demo data loader imports every app above
 ]
 
 MIDDLEWARE = [
