@@ -161,8 +161,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def payment_status(self) -> str:
-        """The payment axis, derived (DESIGN.md): never stored by hand."""
+    def offline_payment_status(self) -> str | None:
+        """How a COD or store-credit order is paid, read from the order alone; None for online orders.
+
+        An online order's payment state lives in its payments: ask
+        payments.selectors.order_payment_status, which answers for every order.
+        """
         if self.payment_method == self.PaymentMethod.STORE_CREDIT:
             return "paid with store credit"
         if self.is_cod:
@@ -171,7 +175,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 if self.status in (self.Status.DELIVERED, self.Status.COMPLETED)
                 else "cash on delivery"
             )
-        return "unpaid"
+        return None
 
     # --- conditions ---------------------------------------------------------------------------
 
