@@ -11,13 +11,12 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import reserve_stock
-from core import runtime
+from core import outbox, runtime
 from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.store_credit import hold_store_credit
 from orders.services.transitions import actor, confirm_locked_order
 from orders.services.validation import clean_contact, clean_items, refuse_online_payment_unless_offered
-from orders.tasks import send_order_email_task
 
 PM = Order.PaymentMethod
 
@@ -165,5 +164,5 @@ def place_order(
             confirm_locked_order(
                 order, by=None, reason="Confirmed automatically (COD_AUTO_CONFIRM)", source=Source.SYSTEM
             )
-        send_order_email_task.delay_on_commit(order_id=order.pk, kind="placed")
+        outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="placed")
     return order, True

@@ -1,7 +1,8 @@
 """Order transitions: lock the row, check the version, run the FSM, then the side effects.
 
 Lock order everywhere: the order row, then its stock (catalog), then its store-credit hold
-and ledger accounts. Side effects that leave the process (e-mails) go on commit.
+and ledger accounts. Side effects that leave the process (e-mails, the label kick) go through
+core.outbox, named by task so orders never imports the apps above it.
 """
 
 from collections.abc import Mapping
@@ -20,11 +21,11 @@ from catalog.services import (
     restock,
     unfulfil_reservation,
 )
+from core import outbox
 from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import book_delivery, release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact
-from orders.tasks import send_order_email_task
 
 EDITABLE_FIELDS = (
     "full_name",
@@ -157,11 +158,22 @@ def apply_transition(order: Order, name: str, *, by, reason: str, source: str) -
     order.save(update_fields=["status", "version", "updated_at", TIMESTAMP_FIELD[name]])
 
 
+def schedule_labels() -> None:
+    """Have a confirmed order's parcel planned and labelled within seconds, once this commits.
+
+    Shipping's Beat sweeps (plan_shipments, create_labels) stay the safety net: a kick that
+    is lost, or a label run that starts before planning finished, is caught by the next sweep.
+    """
+    outbox.enqueue("shipping.tasks.plan_shipments_task")
+    outbox.enqueue("shipping.tasks.create_labels_task")
+
+
 def confirm_locked_order(order: Order, *, by, reason: str, source: str) -> None:
     """Confirm an order whose row the caller holds; its store credit is taken for good."""
     apply_transition(order, "confirm", by=by, reason=reason, source=source)
     settle_store_credit(order=order, by=actor(by))
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 @transaction.atomic
@@ -177,7 +189,8 @@ def confirm_paid_order(*, order: Order, reason: str, source: str) -> None:
     """Confirm an online order whose payment was captured; the caller holds the order's lock."""
     apply_transition(order, "pay", by=None, reason=reason, source=source)
     settle_store_credit(order=order)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
@@ -188,7 +201,8 @@ def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
     """
     reserve_stock(reference=order.stock_reference, quantities=dict(order.lines.values_list("product_id", "quantity")))
     apply_transition(order, "revive", by=None, reason=reason, source=source)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 @transaction.atomic
@@ -210,7 +224,7 @@ def cancel_order(*, order_id: int, by, reason: str, source: str, expected_versio
     if was_shipped:  # its units had left the shelf with the waybill: they are back
         restock(reference=order.stock_reference)
     release_store_credit(order=order, by=actor(by))
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="cancelled")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="cancelled")
     return order
 
 
@@ -232,7 +246,7 @@ def ship_order(
         order.tracking_number = tracking_number[:40]
         order.save(update_fields=["tracking_number"])
     fulfil_reservation(reference=order.stock_reference)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="shipped")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="shipped")
     return order
 
 
@@ -313,7 +327,7 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
                 apply_transition(order, "expire", by=None, reason="Not paid in time", source=Source.BEAT)
                 release_reservation(reference=order.stock_reference)
                 release_store_credit(order=order)
-                send_order_email_task.delay_on_commit(order_id=order.pk, kind="expired")
+                outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="expired")
         expired += len(batch)
         if len(batch) < batch_size:
             return expired
