@@ -8,15 +8,16 @@ core.outbox, named by task so orders never imports the apps above it.
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
+from django_fsm_log.models import StateLog
 
-from catalog.models import Reservation
 from catalog.services import (
     fulfil_reservation,
-    lock_stock,
     release_reservation,
+    release_reservations,
     reserve_stock,
     restock,
     unfulfil_reservation,
@@ -299,6 +300,30 @@ TRANSITION_SERVICES = {
 }
 
 
+def _expire_batch(batch: list[Order]) -> None:
+    """Expire locked online orders that may expire, release their stock and credit, queue the e-mails."""
+    at = timezone.now()
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(
+        status=Order.Status.EXPIRED, expired_at=at, updated_at=at, version=F("version") + 1
+    )
+    description = describe(source=Source.BEAT, reason="Not paid in time")
+    StateLog.objects.bulk_create(
+        StateLog(
+            timestamp=at,
+            content_object=order,
+            transition="expire",
+            source_state=order.status,
+            state=Order.Status.EXPIRED,
+            description=description,
+        )
+        for order in batch
+    )
+    release_reservations(references=[o.stock_reference for o in batch])
+    for order in batch:
+        release_store_credit(order=order)  # no query unless the order held store credit
+        outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="expired")
+
+
 def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
     """Expire online orders still unpaid after `expires_at`; release their stock and credit.
 
@@ -315,20 +340,13 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
                 .filter(status=Order.Status.PLACED, payment_method=Order.PaymentMethod.ONLINE, expires_at__lte=now)
                 .order_by("expires_at", "id")[:batch_size]
             )
-            # Lock the stock of the whole batch first, in product-id order (the global lock
-            # order): releasing order by order would lock products out of order and could
-            # deadlock with a checkout of the same products.
-            lock_stock(
-                Reservation.objects.filter(
-                    reference__in=[o.stock_reference for o in batch], status="active"
-                ).values_list("product_id", flat=True)
-            )
-            for order in batch:
-                apply_transition(order, "expire", by=None, reason="Not paid in time", source=Source.BEAT)
-                release_reservation(reference=order.stock_reference)
-                release_store_credit(order=order)
-                outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="expired")
-        expired += len(batch)
+            # The FSM says which may expire; the batch is then written in a fixed number of
+            # queries (one UPDATE, one INSERT of history rows, the stock released at once, in
+            # product-id order: the global lock order), so a Beat run costs the same for 1 or 100.
+            due = [order for order in batch if can_proceed(order.expire)]
+            if due:
+                _expire_batch(due)
+        expired += len(due)
         if len(batch) < batch_size:
             return expired
 
