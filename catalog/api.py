@@ -1,5 +1,6 @@
 """API: the public catalog (anybody may read it)."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 from catalog.models import Product
 from catalog.selectors import get_product_for_shoppers, list_products_for_shoppers
 from core.api import error_response
-from core.exceptions import NotFound
+from core.exceptions import NotFound, ValidationError
 
 
 class ProductOutputSerializer(serializers.Serializer):
@@ -52,10 +53,18 @@ class ProductListApi(APIView):
                 "search", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Words in the name or text, or a SKU."
             )
         ],
-        responses={200: ProductOutputSerializer(many=True)},
+        responses={
+            200: ProductOutputSerializer(many=True),
+            400: error_response("invalid_search: the search has a character that cannot be searched for (NUL)."),
+        },
     )
     def get(self, request):
-        products = list_products_for_shoppers(query=request.query_params.get("search", ""))
+        search = request.query_params.get("search", "")
+        if "\x00" in search:  # PostgreSQL refuses NUL in text: a 400 that says so, not a 500
+            raise ValidationError(
+                _("The search contains a character that cannot be searched for (NUL)."), code="invalid_search"
+            )
+        products = list_products_for_shoppers(query=search)
         paginator = self.pagination_class()
         page = paginator.paginate_queryset(products, request, view=self)
         return paginator.get_paginated_response(self.OutputSerializer(page, many=True).data)

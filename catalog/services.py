@@ -1,9 +1,10 @@
 """Every write to products and stock."""
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Value, When
 from django.utils import timezone
 
 from catalog.exceptions import InvalidStockChange, OutOfStock, ProductUnavailable
@@ -73,6 +74,34 @@ def release_reservation(*, reference: str) -> int:
     Safe to call twice: only active reservations are released, under a row lock.
     """
     return _resolve_reservations(reference=reference, status=Reservation.Status.RELEASED, consume=False)
+
+
+@transaction.atomic
+def release_reservations(*, references: Iterable[str]) -> int:
+    """Give back the units still reserved for many references at once (a Beat batch); return how many.
+
+    The same as release_reservation for each, in four queries whatever the batch size: the
+    reservations and their stock rows are locked (stock in product-id order, the global lock
+    order), then one UPDATE each.
+    """
+    reservations = list(
+        Reservation.objects.select_for_update()
+        .filter(reference__in=list(references), status=Reservation.Status.ACTIVE)
+        .order_by("product_id", "id")
+    )
+    if not reservations:
+        return 0
+    units: dict[int, int] = defaultdict(int)
+    for r in reservations:
+        units[r.product_id] += r.quantity
+    lock_stock(units)
+    Stock.objects.filter(pk__in=units).update(
+        reserved=F("reserved") - Case(*(When(pk=pid, then=Value(q)) for pid, q in units.items()))
+    )
+    Reservation.objects.filter(pk__in=[r.pk for r in reservations]).update(
+        status=Reservation.Status.RELEASED, resolved_at=timezone.now()
+    )
+    return sum(units.values())
 
 
 @transaction.atomic

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "payments",
     "shipping",
     "privacy",  # on top: it reads and anonymises every app's personal data
+    "demo",  # on top: the demo data loader imports every app above
 ]
 
 MIDDLEWARE = [

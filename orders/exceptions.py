@@ -27,7 +27,28 @@ class StaleOrder(PreconditionFailed):
 
 
 class InvalidCheckout(ValidationError):
+    """A checkout the shop cannot place (an empty cart, a bad phone, a payment method not offered)."""
+
     code = "invalid_checkout"
+
+
+class InvalidOrderChange(ValidationError):
+    """A cancel or edit request that is incomplete or malformed: no reason, an unknown field, a bad phone."""
+
+    code = "invalid_order_change"
+
+
+class OrderNotChangeable(Conflict):
+    """The order may no longer be cancelled or edited this way; the message says what to do instead.
+
+    Raised by orders.services under the order's row lock; the code says why (e.g.
+    parcel_handed_over, waybill_exists).
+    """
+
+    code = "order_not_changeable"
+
+    def __init__(self, order, message: str, *, code: str | None = None):
+        super().__init__(message, code=code, extra={"status": order.status})
 
 
 class CheckoutTokenConflict(Conflict):

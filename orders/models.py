@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -90,6 +91,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
     expired_at = models.DateTimeField(null=True, blank=True, editable=False)
     returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    handed_over_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text=_("When tracking first showed the parcel with the carrier; from then on it cannot be cancelled."),
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -154,8 +161,12 @@ class Order(ConcurrentTransitionMixin, models.Model):
         return self.status in self.OPEN_STATUSES
 
     @property
-    def payment_status(self) -> str:
-        """The payment axis, derived (DESIGN.md): never stored by hand."""
+    def offline_payment_status(self) -> str | None:
+        """How a COD or store-credit order is paid, read from the order alone; None for online orders.
+
+        An online order's payment state lives in its payments: ask
+        payments.selectors.order_payment_status, which answers for every order.
+        """
         if self.payment_method == self.PaymentMethod.STORE_CREDIT:
             return "paid with store credit"
         if self.is_cod:
@@ -164,7 +175,7 @@ class Order(ConcurrentTransitionMixin, models.Model):
                 if self.status in (self.Status.DELIVERED, self.Status.COMPLETED)
                 else "cash on delivery"
             )
-        return "unpaid"
+        return None
 
     # --- conditions ---------------------------------------------------------------------------
 

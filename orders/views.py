@@ -5,9 +5,11 @@ rows (the cart app, through orders.cart); the rules (stock, prices, idempotency)
 the services.
 """
 
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -24,6 +26,7 @@ from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
+from payments.services import start_order_payment
 from shipping.exceptions import InvalidDelivery
 from shipping.models import City, Shipment, Warehouse
 from shipping.selectors import resolve_delivery, shipment_for_order
@@ -248,18 +251,29 @@ def _checkout_submit(request, cart: Cart):
 
 
 def _go_pay(request, order, provider: str):
-    """Straight from checkout to the provider's page; if it is down, the order page offers a retry."""
-    from payments.services import start_order_payment
-    from payments.views import callback_url_for, pay_redirect, return_url_for
+    """Straight from checkout to the provider's page; if it is down, the order page offers a retry.
 
+    The payment is started through payments' service, with the URLs payments names
+    (payments:return, payments:callback); no view of payments is imported.
+    """
     try:
         payment = start_order_payment(
-            order_id=order.pk, provider_code=provider, return_url_for=return_url_for, callback_url_for=callback_url_for
+            order_id=order.pk, provider_code=provider, return_url_for=_return_url, callback_url_for=_callback_url
         )
     except DomainError as exc:
         messages.error(request, exc.message)
         return _redirect_see_other(order)
-    return pay_redirect(request, payment)
+    if payment.redirect_url:
+        return HttpResponseRedirect(payment.redirect_url)
+    return render(request, "payments/redirect.html", {"payment": payment})  # a self-submitting form (LiqPay)
+
+
+def _return_url(payment) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("payments:return", kwargs={"reference": payment.reference})
+
+
+def _callback_url(payment) -> str:
+    return settings.SITE_URL.rstrip("/") + reverse("payments:callback", kwargs={"provider": payment.provider})
 
 
 def _picked_delivery(form: CheckoutForm) -> tuple[City, Warehouse] | None:

@@ -19,7 +19,7 @@ def payments_for_order(*, order: Order) -> QuerySet[Payment]:
 def order_payment_status(*, order: Order, payments=None) -> str:
     """unpaid / processing / paid / partially refunded / refunded / overpaid, from the payments."""
     if order.payment_method != Order.PaymentMethod.ONLINE:
-        return order.payment_status
+        return order.offline_payment_status
     payments = list(payments if payments is not None else payments_for_order(order=order))
     paid = [p for p in payments if p.status in Payment.PAID and not p.is_overpayment]
     if any(p.is_overpayment and p.status == Payment.Status.CAPTURED for p in payments):

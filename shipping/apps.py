@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ShippingConfig(AppConfig):
     name = "shipping"
     verbose_name = "Shipping"
+
+    def ready(self):
+        # core.outbox sends tasks by name (orders kicks the label run): register them in every process.
+        from shipping import tasks  # noqa: F401

@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order, Source
-from orders.services import deliver_order, lock_order, return_order, ship_order
+from orders.services import deliver_order, lock_order, record_handover, return_order, ship_order
 from shipping.carriers import get_carrier
 from shipping.carriers.base import CarrierError, Sender, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
@@ -259,6 +259,8 @@ def _apply_tracking(shipment: Shipment, code: int, text: str, return_number: str
     """Move a locked shipment (and its order) to what the carrier's status code says."""
     shipment.carrier_status_code, shipment.carrier_status_text = code, text[:300]
     order = shipment.order
+    if code > 3:  # 1 created, 2 deleted, 3 unknown; beyond that the carrier has the parcel
+        record_handover(order_id=order.pk, at=timezone.now())
     reason = f"Nova Poshta: {text or code}"
     if shipment.status == S.RETURNING:
         if return_number:

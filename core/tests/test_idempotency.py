@@ -264,7 +264,7 @@ def test_a_crash_releases_the_key_so_a_retry_runs(monkeypatch):
     def crash(**kwargs):
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr("orders.api.place_order", crash)
+    monkeypatch.setattr("orders.api.place.place_order", crash)
     with pytest.raises(RuntimeError):
         post_order(client, order_body(product), "key-1")
     # then the key is free again, and the retry places the order

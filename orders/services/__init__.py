@@ -4,6 +4,7 @@ One package, one public surface: import from `orders.services`.
 """
 
 from orders.services.checkout import new_checkout_token, place_order
+from orders.services.handover import record_handover
 from orders.services.transitions import (
     EDITABLE_FIELDS,
     TIMESTAMP_FIELD,
@@ -16,6 +17,7 @@ from orders.services.transitions import (
     describe,
     expire_unpaid_orders,
     lock_order,
+    refuse_unless_editable,
     return_order,
     revive_paid_order,
     ship_order,
@@ -40,6 +42,8 @@ __all__ = [
     "lock_order",
     "new_checkout_token",
     "place_order",
+    "record_handover",
+    "refuse_unless_editable",
     "return_order",
     "revive_paid_order",
     "unship_order",

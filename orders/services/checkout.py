@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from catalog.models import Product
 from catalog.services import reserve_stock
-from core import runtime
+from core import outbox, runtime
 from fraud.history import record_decision
 from fraud.models import OrderScreening
 from fraud.rules import Hold, lock_checkout_identities, screen_checkout
@@ -19,8 +19,7 @@ from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.store_credit import hold_store_credit
 from orders.services.transitions import actor, confirm_locked_order
-from orders.services.validation import clean_contact, clean_items
-from orders.tasks import send_order_email_task
+from orders.services.validation import clean_contact, clean_items, refuse_online_payment_unless_offered
 
 PM = Order.PaymentMethod
 
@@ -59,6 +58,8 @@ def _payment_plan(*, payment_method: str, store_credit, total: int, customer) ->
         raise InvalidCheckout(
             "Store credit does not cover the whole order; choose how to pay the rest.", code="store_credit_short"
         )
+    if payment_method == PM.ONLINE:
+        refuse_online_payment_unless_offered()
     return payment_method
 
 
@@ -203,5 +204,5 @@ def place_order(
             confirm_locked_order(
                 order, by=None, reason="Confirmed automatically (COD_AUTO_CONFIRM)", source=Source.SYSTEM
             )
-        send_order_email_task.delay_on_commit(order_id=order.pk, kind="placed")
+        outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="placed")
     return order, True

@@ -1,29 +1,32 @@
 """Order transitions: lock the row, check the version, run the FSM, then the side effects.
 
 Lock order everywhere: the order row, then its stock (catalog), then its store-credit hold
-and ledger accounts. Side effects that leave the process (e-mails) go on commit.
+and ledger accounts. Side effects that leave the process (e-mails, the label kick) go through
+core.outbox, named by task so orders never imports the apps above it.
 """
 
 from collections.abc import Mapping
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_fsm import can_proceed
+from django_fsm_log.models import StateLog
 
-from catalog.models import Reservation
 from catalog.services import (
     fulfil_reservation,
-    lock_stock,
     release_reservation,
+    release_reservations,
     reserve_stock,
     restock,
     unfulfil_reservation,
 )
-from orders.exceptions import InvalidCheckout, OrderNotFound, OrderStateError, StaleOrder
+from core import outbox
+from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact
-from orders.tasks import send_order_email_task
 
 EDITABLE_FIELDS = (
     "full_name",
@@ -68,6 +71,75 @@ def actor(user):
     return user if user is not None and getattr(user, "is_authenticated", False) else None
 
 
+# Where a shopper acts on their own order (the shop pages and the API), as opposed to staff.
+CUSTOMER_SOURCES = frozenset({Source.WEB, Source.API})
+
+
+def refuse_unless_cancellable(order: Order, *, source: str) -> None:
+    """Refuse to cancel a shipped order whose parcel the carrier has, or a shopper's shipped order.
+
+    A waybill not yet handed over can still be deleted, so staff may cancel a shipped order
+    until tracking reports the parcel moving (record_handover); a shopper refuses the parcel
+    at the branch instead. The caller holds the order's row lock.
+    """
+    if order.status != Order.Status.SHIPPED:
+        return  # the FSM decides the other states
+    if order.handed_over_at is not None:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s's parcel is already with Nova Poshta: have it refused or returned instead of "
+                "cancelling."
+            )
+            % {"number": order.number},
+            code="parcel_handed_over",
+        )
+    if source in CUSTOMER_SOURCES:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s is already shipped, so it can no longer be cancelled here: refuse the parcel at "
+                "the Nova Poshta branch, or contact us."
+            )
+            % {"number": order.number},
+            code="order_shipped",
+        )
+
+
+def refuse_unless_editable(order: Order) -> None:
+    """Refuse contact and delivery edits once a waybill exists or the order is closed.
+
+    The waybill carries the details it was made with: the edit would never reach the parcel.
+    Voiding the waybill (Shipping) brings the order back to confirmed, and the next waybill
+    is made with the corrected details. The caller holds the order's row lock.
+    """
+    if order.handed_over_at is not None and order.status == Order.Status.SHIPPED:
+        raise OrderNotChangeable(
+            order,
+            _("Order %(number)s's parcel is already with Nova Poshta: its details can no longer be changed.")
+            % {"number": order.number},
+            code="parcel_handed_over",
+        )
+    if order.status == Order.Status.SHIPPED:
+        raise OrderNotChangeable(
+            order,
+            _(
+                "Order %(number)s already has a Nova Poshta waybill (%(tracking)s) made with the current details: "
+                "void the waybill first (Shipping › Shipments), then change the details; the new waybill is made "
+                "with them."
+            )
+            % {"number": order.number, "tracking": order.tracking_number or "—"},
+            code="waybill_exists",
+        )
+    if not order.is_open:
+        raise OrderNotChangeable(
+            order,
+            _("Order %(number)s is %(status)s; its details can no longer be changed.")
+            % {"number": order.number, "status": order.get_status_display().lower()},
+            code="order_closed",
+        )
+
+
 def _check_version(order: Order, expected_version: int | None) -> None:
     if expected_version is not None and order.version != expected_version:
         raise StaleOrder(order, expected_version)
@@ -87,11 +159,22 @@ def apply_transition(order: Order, name: str, *, by, reason: str, source: str) -
     order.save(update_fields=["status", "version", "updated_at", TIMESTAMP_FIELD[name]])
 
 
+def schedule_labels() -> None:
+    """Have a confirmed order's parcel planned and labelled within seconds, once this commits.
+
+    Shipping's Beat sweeps (plan_shipments, create_labels) stay the safety net: a kick that
+    is lost, or a label run that starts before planning finished, is caught by the next sweep.
+    """
+    outbox.enqueue("shipping.tasks.plan_shipments_task")
+    outbox.enqueue("shipping.tasks.create_labels_task")
+
+
 def confirm_locked_order(order: Order, *, by, reason: str, source: str) -> None:
     """Confirm an order whose row the caller holds; its store credit is taken for good."""
     apply_transition(order, "confirm", by=by, reason=reason, source=source)
     settle_store_credit(order=order, by=actor(by))
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 @transaction.atomic
@@ -107,7 +190,8 @@ def confirm_paid_order(*, order: Order, reason: str, source: str) -> None:
     """Confirm an online order whose payment was captured; the caller holds the order's lock."""
     apply_transition(order, "pay", by=None, reason=reason, source=source)
     settle_store_credit(order=order)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
@@ -118,26 +202,30 @@ def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
     """
     reserve_stock(reference=order.stock_reference, quantities=dict(order.lines.values_list("product_id", "quantity")))
     apply_transition(order, "revive", by=None, reason=reason, source=source)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="confirmed")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
+    schedule_labels()
 
 
 @transaction.atomic
 def cancel_order(*, order_id: int, by, reason: str, source: str, expected_version: int | None = None) -> Order:
-    """Cancel an order that has not shipped, release its stock and give back its store credit.
+    """Cancel an order whose parcel has not left, release its stock and give back its store credit.
 
-    Money captured by a provider is refunded by payments, which reacts to the cancelled state.
+    Refused (OrderNotChangeable) once the carrier has the parcel, and for a shopper once it
+    is shipped (refuse_unless_cancellable, under the order's row lock). Money captured by a
+    provider is refunded by payments, which reacts to the cancelled state.
     """
     if not (reason or "").strip():
-        raise InvalidCheckout("Say why the order is cancelled.", code="reason_required")
+        raise InvalidOrderChange(_("Say why the order is cancelled."), code="reason_required")
     order = lock_order(order_id)
     _check_version(order, expected_version)
+    refuse_unless_cancellable(order, source=source)
     was_shipped = order.status == Order.Status.SHIPPED
     apply_transition(order, "cancel", by=by, reason=reason, source=source)
     release_reservation(reference=order.stock_reference)
     if was_shipped:  # its units had left the shelf with the waybill: they are back
         restock(reference=order.stock_reference)
     release_store_credit(order=order, by=actor(by))
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="cancelled")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="cancelled")
     return order
 
 
@@ -159,7 +247,7 @@ def ship_order(
         order.tracking_number = tracking_number[:40]
         order.save(update_fields=["tracking_number"])
     fulfil_reservation(reference=order.stock_reference)
-    send_order_email_task.delay_on_commit(order_id=order.pk, kind="shipped")
+    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="shipped")
     return order
 
 
@@ -211,6 +299,30 @@ TRANSITION_SERVICES = {
 }
 
 
+def _expire_batch(batch: list[Order]) -> None:
+    """Expire locked online orders that may expire, release their stock and credit, queue the e-mails."""
+    at = timezone.now()
+    Order.objects.filter(pk__in=[o.pk for o in batch]).update(
+        status=Order.Status.EXPIRED, expired_at=at, updated_at=at, version=F("version") + 1
+    )
+    description = describe(source=Source.BEAT, reason="Not paid in time")
+    StateLog.objects.bulk_create(
+        StateLog(
+            timestamp=at,
+            content_object=order,
+            transition="expire",
+            source_state=order.status,
+            state=Order.Status.EXPIRED,
+            description=description,
+        )
+        for order in batch
+    )
+    release_reservations(references=[o.stock_reference for o in batch])
+    for order in batch:
+        release_store_credit(order=order)  # no query unless the order held store credit
+        outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="expired")
+
+
 def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
     """Expire online orders still unpaid after `expires_at`; release their stock and credit.
 
@@ -227,44 +339,37 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
                 .filter(status=Order.Status.PLACED, payment_method=Order.PaymentMethod.ONLINE, expires_at__lte=now)
                 .order_by("expires_at", "id")[:batch_size]
             )
-            # Lock the stock of the whole batch first, in product-id order (the global lock
-            # order): releasing order by order would lock products out of order and could
-            # deadlock with a checkout of the same products.
-            lock_stock(
-                Reservation.objects.filter(
-                    reference__in=[o.stock_reference for o in batch], status="active"
-                ).values_list("product_id", flat=True)
-            )
-            for order in batch:
-                apply_transition(order, "expire", by=None, reason="Not paid in time", source=Source.BEAT)
-                release_reservation(reference=order.stock_reference)
-                release_store_credit(order=order)
-                send_order_email_task.delay_on_commit(order_id=order.pk, kind="expired")
-        expired += len(batch)
+            # The FSM says which may expire; the batch is then written in a fixed number of
+            # queries (one UPDATE, one INSERT of history rows, the stock released at once, in
+            # product-id order: the global lock order), so a Beat run costs the same for 1 or 100.
+            due = [order for order in batch if can_proceed(order.expire)]
+            if due:
+                _expire_batch(due)
+        expired += len(due)
         if len(batch) < batch_size:
             return expired
 
 
 @transaction.atomic
 def update_order_details(*, order_id: int, expected_version: int, changes: Mapping[str, str]) -> Order:
-    """Correct an open order's contact or delivery details; refused when stale or closed.
+    """Correct an open order's contact or delivery details; refused when stale, shipped or closed.
+
+    Once a waybill exists (the order is shipped) the edit is refused with what to do instead
+    (refuse_unless_editable, under the order's row lock).
 
     Nova Poshta Refs are taken as given: the caller (the admin) checks them against the
     directory, which lives in shipping, above orders.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
-        raise InvalidCheckout(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
+        raise InvalidOrderChange(
+            _("These fields cannot be changed: %(fields)s.") % {"fields": ", ".join(sorted(unknown))}
+        )
     order = lock_order(order_id)
     _check_version(order, expected_version)
-    if not order.is_open:
-        raise OrderStateError(
-            order,
-            "edit",
-            f"Order {order.number} is {order.get_status_display().lower()}; its details can no longer be changed.",
-        )
+    refuse_unless_editable(order)
     merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f not in _FREE_TEXT}
-    cleaned = clean_contact(**merged)
+    cleaned = clean_contact(**merged, error=InvalidOrderChange)
     for field in _FREE_TEXT:  # the caller checked the Refs against the Nova Poshta directory
         cleaned[field] = (changes.get(field, getattr(order, field)) or "").strip()
     changed = [f for f, v in cleaned.items() if getattr(order, f) != v]

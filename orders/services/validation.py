@@ -2,9 +2,12 @@
 
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
+from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
 from orders.exceptions import InvalidCheckout
 from orders.models import Order
@@ -13,8 +16,16 @@ MAX_LINES = 50
 MAX_QUANTITY = 99
 
 
-def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str, delivery_branch: str) -> dict:
-    """Normalise contact and delivery fields; InvalidCheckout names every field to fix."""
+def clean_contact(
+    *,
+    full_name: str,
+    phone: str,
+    email: str,
+    delivery_city: str,
+    delivery_branch: str,
+    error: type[DomainError] = InvalidCheckout,
+) -> dict:
+    """Normalise contact and delivery fields; `error` (InvalidCheckout by default) names every field to fix."""
     errors = {}
     full_name = (full_name or "").strip()
     if not full_name:
@@ -42,7 +53,7 @@ def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str,
             errors[field] = f"At most {limit} characters, please."
     if errors:
         field, message = next(iter(errors.items()))
-        raise InvalidCheckout(message, extra={"errors": errors})
+        raise error(message, extra={"errors": errors})
     return {
         "full_name": full_name,
         "phone": normalized_phone,
@@ -50,6 +61,18 @@ def clean_contact(*, full_name: str, phone: str, email: str, delivery_city: str,
         "delivery_city": delivery_city.strip(),
         "delivery_branch": delivery_branch.strip(),
     }
+
+
+def refuse_online_payment_unless_offered() -> None:
+    """Refuse an online order when no payment provider is switched on: nobody could pay it.
+
+    It would only hold stock until it expires. Payments sits above orders, so the switch is
+    read where payments reads it: settings.PAYMENT_PROVIDERS.
+    """
+    if any(conf.get("enabled") for conf in settings.PAYMENT_PROVIDERS.values()):
+        return
+    message = _('Online payment is not available here; pay cash on delivery (payment method "cod") instead.')
+    raise InvalidCheckout(message, code="payment_method_unavailable", extra={"errors": {"payment_method": [message]}})
 
 
 def clean_items(items: Mapping[int, int]) -> dict[int, int]:

@@ -477,8 +477,9 @@ def test_bulk_confirm_reports_each_success_and_failure(client):
     # then the COD orders are confirmed and each failure is named with its reason
     assert response.status_code == 302
     assert messages_of(response) == [
-        f"2 confirmed; 2 failed: {cancelled.number} (cannot be confirmed while it is cancelled), "
-        f"{online.number} (is paid online; it is confirmed when its payment is captured)"
+        f"2 confirmed: {first.number}, {last.number}",
+        f"2 failed: {cancelled.number} (cannot be confirmed while it is cancelled); "
+        f"{online.number} (is paid online; it is confirmed when its payment is captured)",
     ]
     assert [snapshot(o)["status"] for o in (first, cancelled, online, last)] == [
         "confirmed",
@@ -510,7 +511,7 @@ def test_bulk_cancel_asks_why_then_releases_the_stock(client):
     response = client.post(changelist_url(), {**selected, "post": "yes", "reason": "Shop closed for stocktaking"})
     # then both are cancelled and their units are back on sale
     assert response.status_code == 302
-    assert messages_of(response) == ["2 cancelled"]
+    assert messages_of(response) == [f"2 cancelled: {orders[0].number}, {orders[1].number}"]
     assert [snapshot(o)["status"] for o in orders] == ["cancelled", "cancelled"]
     stock = Stock.objects.get(product=product)
     assert (stock.on_hand, stock.reserved) == (10, 0)

@@ -71,7 +71,7 @@ def test_order_paid_in_full_with_store_credit_is_confirmed_at_once():
     order = place_test_order(items={product.pk: 1}, customer=user, payment_method=PM.COD, store_credit=49900)
 
     assert (order.payment_method, order.status, order.amount_due) == (PM.STORE_CREDIT, "confirmed", 0)
-    assert order.payment_status == "paid with store credit"
+    assert order.offline_payment_status == "paid with store credit"
     assert (wallet(user).balance, wallet(user).held) == (10100, 0)
     assert Hold.objects.get().status == "posted"
     assert verify_ledger().ok

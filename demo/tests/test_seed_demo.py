@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from catalog.models import Product, Reservation, Stock
-from core.management.commands.seed_demo import DEFAULT_PASSWORD
+from demo.management.commands.seed_demo import DEFAULT_PASSWORD
 from orders.models import Order, OrderLine
 from shipping.models import City, Warehouse
 from shipping.selectors import resolve_delivery

@@ -1,0 +1,60 @@
+"""The order change form and the forms of the transition and bulk-cancel pages."""
+
+from django import forms
+
+from core.exceptions import DomainError
+from core.validators import normalize_ua_phone
+from orders.models import Order
+from orders.services import EDITABLE_FIELDS
+from shipping.selectors import resolve_delivery
+
+
+class OrderForm(forms.ModelForm):
+    # The version the page was rendered with: saving refuses if the order moved on since.
+    # (Named apart from Order.version, which the admin would refuse as a non-editable field.)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    class Meta:
+        model = Order
+        fields = EDITABLE_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["expected_version"].initial = self.instance.version
+
+    def clean_phone(self):
+        phone = normalize_ua_phone(self.cleaned_data["phone"])
+        if not phone:
+            raise forms.ValidationError("Enter a Ukrainian phone number, e.g. +380671234567 or 067 123 45 67.")
+        return phone
+
+    def clean(self):
+        """Nova Poshta Refs must be a real city and branch pair; their names follow the directory."""
+        cleaned = super().clean()
+        city_ref = (cleaned.get("delivery_city_ref") or "").strip()
+        warehouse_ref = (cleaned.get("delivery_warehouse_ref") or "").strip()
+        if city_ref or warehouse_ref:
+            try:
+                city, warehouse = resolve_delivery(city_ref=city_ref, warehouse_ref=warehouse_ref)
+            except DomainError as exc:
+                for field, message in exc.extra.get("errors", {}).items():
+                    self.add_error(f"{field}_ref" if field == "delivery_city" else "delivery_warehouse_ref", message)
+                return cleaned
+            cleaned["delivery_city"], cleaned["delivery_branch"] = city.name, warehouse.name
+        return cleaned
+
+
+class TransitionForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args, reason_required: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].required = reason_required
+        if reason_required:
+            self.fields["reason"].help_text = "Required: the shopper and your colleagues will see why."
+
+
+class BulkCancelForm(forms.Form):
+    reason = forms.CharField(max_length=1000, widget=forms.Textarea(attrs={"rows": 3, "cols": 60}))
