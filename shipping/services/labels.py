@@ -1,0 +1,183 @@
+"""Labels exactly once: claim (`creating`, committed), call the carrier with no lock, record.
+
+A shipment found in `creating` later (a crash, a timeout) is reconciled through the carrier's
+document list by its marker before anything is tried again, so an order never gets two waybills.
+Lock order: the order row, then the shipment row.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order, Source
+from orders.services import lock_order, ship_order
+from shipping import carriers
+from shipping.carriers.base import CarrierError, Waybill, WaybillRequest
+from shipping.exceptions import ShipmentStateError
+from shipping.models import Shipment
+from shipping.services.common import (
+    MAX_ATTEMPTS,
+    RECONCILE_AFTER,
+    S,
+    backoff,
+    kyiv_today,
+    poll_interval,
+    sender_from_settings,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def _claim(*, now, batch_size: int) -> list[Shipment]:
+    """Mark a batch of pending shipments `creating` and commit, so no one else takes them."""
+    with transaction.atomic():
+        batch = list(
+            Shipment.objects.select_for_update(skip_locked=True)
+            .filter(status=S.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "id")[:batch_size]
+        )
+        for shipment in batch:
+            shipment.claim()
+            shipment.attempts += 1
+            shipment.creating_since = now
+            shipment.save(update_fields=["status", "attempts", "creating_since", "updated_at"])
+    return batch
+
+
+def _request_for(shipment: Shipment) -> WaybillRequest:
+    return WaybillRequest(
+        marker=shipment.marker,
+        sender=sender_from_settings(),
+        recipient_name=shipment.recipient_name,
+        recipient_phone=shipment.recipient_phone.lstrip("+"),
+        recipient_city_ref=shipment.city_ref,
+        recipient_warehouse_ref=shipment.warehouse_ref,
+        weight_grams=shipment.weight_grams,
+        declared_value=shipment.declared_value,
+        cod_amount=shipment.cod_amount,
+        send_date=kyiv_today(),
+    )
+
+
+def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
+    """Record the carrier's waybill for a shipment in `creating`; the order becomes shipped."""
+    with transaction.atomic():
+        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+        order = lock_order(order_id)
+        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        if shipment.status == S.PENDING and not shipment.waybill_ref:
+            shipment.claim()  # a waybill we did not know of is ours after all: adopt it
+        elif shipment.status != S.CREATING:
+            if shipment.waybill_ref != waybill.ref:  # never drop a real waybill silently
+                shipment.last_error = (
+                    f"Nova Poshta also has waybill {waybill.number} for {shipment.marker}; "
+                    "delete it there if it is not needed."
+                )[:2000]
+                shipment.save(update_fields=["last_error", "updated_at"])
+            return shipment
+        shipment.label()
+        shipment.waybill_ref, shipment.tracking_number = waybill.ref, waybill.number
+        shipment.cost, shipment.estimated_delivery = waybill.cost, waybill.estimated_delivery
+        shipment.carrier_status_code, shipment.last_error = 1, ""
+        shipment.label_created_at = timezone.now()
+        shipment.next_poll_at = timezone.now() + poll_interval(shipment)
+        shipment.save()
+        if order.status == Order.Status.CONFIRMED:
+            ship_order(
+                order_id=order.pk,
+                by=None,
+                reason=f"Waybill {waybill.number} ({note})",
+                source=Source.BEAT,
+                tracking_number=waybill.number,
+            )
+        return shipment
+
+
+def _record_failure(*, shipment_id: int, error: CarrierError) -> None:
+    with transaction.atomic():
+        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment.last_error = f"{error} {list(error.codes) if error.codes else ''}".strip()[:2000]
+        if shipment.status == S.CREATING and not error.transient:
+            shipment.flag()  # the carrier said no: a person must fix the data
+        # transient: stays `creating`; the outcome is unknown until reconciled
+        shipment.save()
+
+
+def reconcile_creating(*, now=None, carrier=None) -> int:
+    """Resolve shipments left in `creating` (a crash or timeout) by asking the carrier.
+
+    One waybill with our marker: adopt it. None: safe to try again later (back-off). More
+    than one: a person decides. `save` is never retried before this has run.
+    """
+    now = now or timezone.now()
+    carrier = carrier or carriers.get_carrier()
+    stuck = list(Shipment.objects.filter(status=S.CREATING, creating_since__lte=now - RECONCILE_AFTER))
+    for shipment in stuck:
+        today = kyiv_today()
+        try:
+            found = carrier.find_waybills(
+                marker=shipment.marker, date_from=today - timedelta(days=2), date_to=today + timedelta(days=1)
+            )
+        except CarrierError as exc:
+            logger.warning("cannot reconcile shipment %s yet: %s", shipment.marker, exc)
+            continue
+        if len(found) == 1:
+            _adopt(shipment_id=shipment.pk, waybill=found[0], note="found by reconciliation")
+            continue
+        with transaction.atomic():
+            shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+            if shipment.status != S.CREATING:
+                continue
+            if found:
+                shipment.flag()
+                shipment.last_error = (
+                    f"{len(found)} waybills carry marker {shipment.marker}: "
+                    f"{', '.join(w.number for w in found)}. Keep one, delete the others."
+                )
+            elif shipment.attempts >= MAX_ATTEMPTS:
+                shipment.flag()
+                shipment.last_error = f"No waybill after {shipment.attempts} attempts. {shipment.last_error}"[:2000]
+            else:
+                shipment.release()
+                shipment.next_attempt_at = now + backoff(shipment.attempts)
+            shipment.save()
+    return len(stuck)
+
+
+def create_labels(*, now=None, batch_size: int = 20) -> int:
+    """Create waybills for pending shipments (Beat), exactly once each; return how many."""
+    now = now or timezone.now()
+    carrier = carriers.get_carrier()
+    reconcile_creating(now=now, carrier=carrier)
+    created = 0
+    for shipment in _claim(now=now, batch_size=batch_size):
+        # Restamp just before the call, and only if still ours: calls are made one after
+        # another, and reconciliation must never judge a shipment whose call has not started.
+        started = timezone.now()
+        if not Shipment.objects.filter(pk=shipment.pk, status=S.CREATING).update(creating_since=started):
+            continue
+        try:
+            waybill = carrier.create_waybill(_request_for(shipment))
+        except CarrierError as exc:
+            _record_failure(shipment_id=shipment.pk, error=exc)
+            continue
+        _adopt(shipment_id=shipment.pk, waybill=waybill, note="created")
+        created += 1
+    return created
+
+
+def label_pdf(*, shipment_ids: list[int], layout: str) -> bytes:
+    """One PDF with the labels of these shipments, fetched by the server (the print URL holds the key)."""
+    refs = list(
+        Shipment.objects.filter(pk__in=shipment_ids).exclude(waybill_ref="").values_list("waybill_ref", flat=True)
+    )
+    if not refs:
+        raise ShipmentStateError("None of these shipments has a waybill yet.")
+    if layout not in ("100x100", "a4"):
+        raise ShipmentStateError("Choose the 100x100 thermal layout or A4.")
+    try:
+        return carriers.get_carrier().label_pdf(refs=refs, layout=layout)
+    except CarrierError as exc:
+        raise ShipmentStateError(f"Nova Poshta did not give the labels: {exc}") from None

@@ -1,0 +1,52 @@
+"""Planning: every confirmed order without a live shipment gets a pending one (Beat)."""
+
+from constance import config
+from django.db import transaction
+from django.utils import timezone
+
+from orders.models import Order
+from orders.services import lock_order
+from shipping import carriers
+from shipping.models import Shipment
+from shipping.services.common import S
+
+
+def _parcel_weight(order: Order) -> int:
+    weight = sum(line.quantity * line.product.weight_grams for line in order.lines.select_related("product"))
+    return max(weight, int(config.NP_DEFAULT_WEIGHT_GRAMS))
+
+
+def plan_shipments(*, limit: int = 200) -> int:
+    """Give every confirmed order without a live shipment a pending one (Beat)."""
+    orders = (
+        Order.objects.filter(status=Order.Status.CONFIRMED)
+        .exclude(shipments__status__in=[s for s in S.values if s != S.CANCELLED])
+        .order_by("confirmed_at", "id")[:limit]
+    )
+    planned = 0
+    for order in orders:
+        with transaction.atomic():
+            order = lock_order(order.pk)
+            if order.status != Order.Status.CONFIRMED or order.shipments.exclude(status=S.CANCELLED).exists():
+                continue
+            previous = order.shipments.count()
+            shipment = Shipment(
+                order=order,
+                carrier=carriers.get_carrier().code,
+                marker=order.number if not previous else f"{order.number}-{previous + 1}",
+                recipient_name=order.full_name,
+                recipient_phone=order.phone,
+                city_ref=order.delivery_city_ref,
+                warehouse_ref=order.delivery_warehouse_ref,
+                weight_grams=_parcel_weight(order),
+                declared_value=order.total,
+                cod_amount=order.amount_due if order.is_cod else 0,
+                next_attempt_at=timezone.now(),
+            )
+            shipment.save()
+            if not (shipment.city_ref and shipment.warehouse_ref):
+                shipment.flag()
+                shipment.last_error = "No Nova Poshta city or branch was chosen: fix the delivery data, then retry."
+                shipment.save()
+            planned += 1
+    return planned
