@@ -94,6 +94,9 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     label_created_at = models.DateTimeField(null=True, blank=True)
+    # When tracking first said the carrier has the parcel: from then on its waybill can no
+    # longer be deleted (shipping.selectors.awaiting_hand_over is the one rule reading it).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,8 +1,9 @@
-"""Reads of the directory and shipments."""
+"""Reads of the directory and shipments, and the one "not yet handed over" rule."""
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.db.models.functions import Length
 
+from orders.models import Order
 from shipping.exceptions import InvalidDelivery
 from shipping.models import City, Shipment, Warehouse
 
@@ -40,6 +41,15 @@ def resolve_delivery(*, city_ref: str, warehouse_ref: str) -> tuple[City, Wareho
     return city, warehouse
 
 
+def awaiting_hand_over(shipment: Shipment) -> bool:
+    """The waybill exists but the carrier does not have the parcel yet: it may still be deleted.
+
+    The one place this rule lives (the admin's buttons, cancelling, voiding and
+    parcel_has_left all ask here); tracking records the hand-over in `handed_over_at`.
+    """
+    return shipment.status == Shipment.Status.LABEL_CREATED and shipment.handed_over_at is None
+
+
 def shipment_for_order(*, order) -> Shipment | None:
     return order.shipments.exclude(status=Shipment.Status.CANCELLED).first()
 
@@ -51,4 +61,41 @@ def parcel_has_left(*, order) -> bool:
         return False
     if shipment.status in (Shipment.Status.PENDING, Shipment.Status.NEEDS_ATTENTION) and not shipment.waybill_ref:
         return False
-    return not (shipment.status == Shipment.Status.LABEL_CREATED and shipment.carrier_status_code in (None, 1))
+    return not awaiting_hand_over(shipment)
+
+
+# --- the Beat batches' worklists ---------------------------------------------------------------
+
+
+def orders_to_plan(*, limit: int) -> QuerySet[Order]:
+    """Confirmed orders without a live shipment, oldest confirmation first."""
+    live = [s for s in Shipment.Status.values if s != Shipment.Status.CANCELLED]
+    return (
+        Order.objects.filter(status=Order.Status.CONFIRMED)
+        .exclude(shipments__status__in=live)
+        .order_by("confirmed_at", "id")[:limit]
+    )
+
+
+def shipments_stuck_creating(*, before) -> list[Shipment]:
+    """Shipments in `creating` whose carrier call started before `before` (to reconcile)."""
+    return list(Shipment.objects.filter(status=Shipment.Status.CREATING, creating_since__lte=before))
+
+
+def shipments_due_tracking(*, now, limit: int = 1000) -> list[Shipment]:
+    """Parcels with a waybill that are due a look at the carrier, the longest-waiting first."""
+    return list(
+        Shipment.objects.filter(status__in=Shipment.ACTIVE, next_poll_at__lte=now)
+        .exclude(tracking_number="")
+        .order_by("next_poll_at")[:limit]
+    )
+
+
+def shipments_of_cancelled_orders(*, limit: int) -> list[Shipment]:
+    """Shipments of cancelled orders that still need their waybill deleted or their state settled."""
+    S = Shipment.Status
+    return list(
+        Shipment.objects.filter(order__status=Order.Status.CANCELLED).filter(
+            Q(status__in=[S.PENDING, S.LABEL_CREATED]) | Q(status=S.NEEDS_ATTENTION, waybill_ref="")
+        )[:limit]
+    )

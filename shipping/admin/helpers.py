@@ -7,6 +7,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 
 from shipping.models import City, Shipment, Warehouse
+from shipping.selectors import awaiting_hand_over
 from shipping.services import KYIV, kyiv_today
 
 S = Shipment.Status
@@ -41,7 +42,7 @@ def can_retry(shipment: Shipment) -> bool:
 
 def can_cancel(shipment: Shipment) -> bool:
     if shipment.status == S.LABEL_CREATED:
-        return shipment.carrier_status_code in (None, 1)  # not handed over yet
+        return awaiting_hand_over(shipment)
     return shipment.status in (S.PENDING, S.NEEDS_ATTENTION)
 
 

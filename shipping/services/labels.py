@@ -17,6 +17,7 @@ from shipping import carriers
 from shipping.carriers.base import CarrierError, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
+from shipping.selectors import shipments_stuck_creating
 from shipping.services.common import (
     MAX_ATTEMPTS,
     RECONCILE_AFTER,
@@ -80,7 +81,7 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         shipment.label()
         shipment.waybill_ref, shipment.tracking_number = waybill.ref, waybill.number
         shipment.cost, shipment.estimated_delivery = waybill.cost, waybill.estimated_delivery
-        shipment.carrier_status_code, shipment.last_error = 1, ""
+        shipment.carrier_status_code, shipment.last_error = waybill.status_code, ""
         shipment.label_created_at = timezone.now()
         shipment.next_poll_at = timezone.now() + poll_interval(shipment)
         shipment.save()
@@ -113,7 +114,7 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
     """
     now = now or timezone.now()
     carrier = carrier or carriers.get_carrier()
-    stuck = list(Shipment.objects.filter(status=S.CREATING, creating_since__lte=now - RECONCILE_AFTER))
+    stuck = shipments_stuck_creating(before=now - RECONCILE_AFTER)
     for shipment in stuck:
         today = kyiv_today()
         try:

@@ -8,6 +8,7 @@ from orders.models import Order
 from orders.services import lock_order
 from shipping import carriers
 from shipping.models import Shipment
+from shipping.selectors import orders_to_plan
 from shipping.services.common import S
 
 
@@ -18,11 +19,7 @@ def _parcel_weight(order: Order) -> int:
 
 def plan_shipments(*, limit: int = 200) -> int:
     """Give every confirmed order without a live shipment a pending one (Beat)."""
-    orders = (
-        Order.objects.filter(status=Order.Status.CONFIRMED)
-        .exclude(shipments__status__in=[s for s in S.values if s != S.CANCELLED])
-        .order_by("confirmed_at", "id")[:limit]
-    )
+    orders = orders_to_plan(limit=limit)
     planned = 0
     for order in orders:
         with transaction.atomic():

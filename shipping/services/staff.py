@@ -8,7 +8,6 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from orders.models import Order, Source
@@ -17,15 +16,11 @@ from shipping import carriers
 from shipping.carriers.base import CarrierError
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
+from shipping.selectors import awaiting_hand_over, shipments_of_cancelled_orders
 from shipping.services.common import S, kyiv_today
 from shipping.services.labels import _adopt
 
 logger = logging.getLogger(__name__)
-
-
-def _deletable_at_carrier(shipment: Shipment) -> bool:
-    """A waybill the carrier still lets us delete: created, not yet handed over."""
-    return shipment.status == S.LABEL_CREATED and shipment.carrier_status_code in (None, 1)
 
 
 def _settle_cancelled(*, shipment_id: int, waybill_deleted: bool, reason: str) -> Shipment:
@@ -54,15 +49,11 @@ def cancel_waybills_of_cancelled_orders(*, limit: int = 100) -> int:
     The carrier is called with no lock held; the outcome is recorded afterwards.
     """
     carrier = carriers.get_carrier()
-    shipments = list(
-        Shipment.objects.filter(order__status=Order.Status.CANCELLED).filter(
-            Q(status__in=[S.PENDING, S.LABEL_CREATED]) | Q(status=S.NEEDS_ATTENTION, waybill_ref="")
-        )[:limit]
-    )
+    shipments = shipments_of_cancelled_orders(limit=limit)
     done = 0
     for shipment in shipments:
         deleted = False
-        if _deletable_at_carrier(shipment):
+        if awaiting_hand_over(shipment):
             try:
                 carrier.delete_waybill(ref=shipment.waybill_ref)
                 deleted = True
@@ -87,14 +78,14 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
         raise ShipmentStateError("Say why the parcel is cancelled.")
     shipment = Shipment.objects.get(pk=shipment_id)
     if shipment.status not in (S.PENDING, S.LABEL_CREATED, S.NEEDS_ATTENTION) or (
-        shipment.status == S.LABEL_CREATED and not _deletable_at_carrier(shipment)
+        shipment.status == S.LABEL_CREATED and not awaiting_hand_over(shipment)
     ):
         raise ShipmentStateError(
             f"The parcel is {shipment.get_status_display().lower()}; it can no longer be "
             "cancelled. Have it refused or returned instead."
         )
     deleted = False
-    if _deletable_at_carrier(shipment):
+    if awaiting_hand_over(shipment):
         try:
             carriers.get_carrier().delete_waybill(ref=shipment.waybill_ref)
             deleted = True
@@ -124,7 +115,7 @@ def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
     if not (reason or "").strip():
         raise ShipmentStateError("Say why the waybill is voided.")
     shipment = Shipment.objects.get(pk=shipment_id)
-    if not _deletable_at_carrier(shipment):
+    if not awaiting_hand_over(shipment):
         raise ShipmentStateError(
             f"Only a waybill not yet handed to Nova Poshta can be voided; this parcel is "
             f"{shipment.get_status_display().lower()}."

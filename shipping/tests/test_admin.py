@@ -456,7 +456,7 @@ def test_cancel_parcels_asks_why_then_cancels_the_orders_and_waybills(client):
     response = action(client, "cancel_parcels", [parcel, waiting], post="yes", reason="The shopper changed their mind")
     assert state(parcel)[:2] == (S.CANCELLED, Order.Status.CANCELLED)
     assert state(waiting)[:2] == (S.CANCELLED, Order.Status.CANCELLED)
-    assert SandboxCarrier().track(numbers=[parcel.tracking_number], phone="")[0].status_code == 2  # deleted
+    assert SandboxCarrier().track(numbers=[parcel.tracking_number], phone="")[0].carrier_code == 2  # deleted
     # and the deleted waybill is no longer offered for printing
     assert "Download label" not in client.get(change_url(parcel)).content.decode()
     assert messages_of(client.get(button_url("label", parcel))) == [

@@ -9,7 +9,7 @@ from shipping.carriers.base import (
     Carrier,
     CarrierError,
     City,
-    TrackingInfo,
+    ParcelEvent,
     Warehouse,
     Waybill,
     WaybillRequest,
@@ -27,6 +27,7 @@ from shipping.carriers.novaposhta.parsing import (
     parse_kopiyky,
     weight_kg,
 )
+from shipping.carriers.novaposhta.statuses import NOT_FOUND, parcel_event
 
 PRINT_FORMS = {
     # layout -> (print method, URL suffix); §3.3, legacy my.novaposhta.ua URLs
@@ -165,7 +166,7 @@ class NovaPoshtaCarrier(Carrier):
     def delete_waybill(self, *, ref: str) -> None:
         self.client.call("InternetDocument", "delete", {"DocumentRefs": ref})
 
-    def track(self, *, numbers: list[str], phone: str) -> list[TrackingInfo]:
+    def track(self, *, numbers: list[str], phone: str) -> list[ParcelEvent]:
         if len(numbers) > TRACK_BATCH_LIMIT:
             raise ValueError(f"Nova Poshta tracks at most {TRACK_BATCH_LIMIT} waybills per call, got {len(numbers)}")
         if not numbers:
@@ -175,13 +176,13 @@ class NovaPoshtaCarrier(Carrier):
         return [self._tracking_info(row) for row in rows if isinstance(row, dict)]
 
     @staticmethod
-    def _tracking_info(row: dict) -> TrackingInfo:
+    def _tracking_info(row: dict) -> ParcelEvent:
         basis = str(row.get("LastCreatedOnTheBasisNumber") or "")
-        return TrackingInfo(
+        return parcel_event(
             number=str(row.get("Number", "")),
-            status_code=parse_int(row.get("StatusCode"), default=3),
-            status_text=str(row.get("Status", "")),
-            actual_delivery=parse_datetime(row.get("ActualDeliveryDate")),
+            code=parse_int(row.get("StatusCode"), default=NOT_FOUND),
+            text=str(row.get("Status", "")),
+            delivered_at=parse_datetime(row.get("ActualDeliveryDate")),
             # §4.2: a number with "-" is a money-transfer document, not a return or redirect TTN.
             return_number="" if "-" in basis else basis,
             raw=row,

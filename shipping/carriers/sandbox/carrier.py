@@ -23,7 +23,7 @@ from shipping.carriers.base import (
     Carrier,
     CarrierError,
     City,
-    TrackingInfo,
+    ParcelEvent,
     Warehouse,
     Waybill,
     WaybillRequest,
@@ -34,6 +34,7 @@ from shipping.carriers.novaposhta import (
     kyiv_today,
     warehouse_from_row,
 )
+from shipping.carriers.novaposhta.statuses import parcel_event
 from shipping.carriers.sandbox.directory import CITY_ROWS, WAREHOUSE_ROWS, _ref
 from shipping.carriers.sandbox.pdf import PAGE_SIZES, simple_pdf
 
@@ -199,7 +200,7 @@ class SandboxCarrier(Carrier):
         doc["deleted_at"] = at
         self._store(doc)
 
-    def track(self, *, numbers: list[str], phone: str) -> list[TrackingInfo]:
+    def track(self, *, numbers: list[str], phone: str) -> list[ParcelEvent]:
         if len(numbers) > 100:
             raise ValueError(f"Nova Poshta tracks at most 100 waybills per call, got {len(numbers)}")
         at = self._timestamp()
@@ -207,7 +208,7 @@ class SandboxCarrier(Carrier):
         for number in numbers:
             doc = self._by_number(number)
             if doc is None:
-                infos.append(TrackingInfo(number=number, status_code=3, status_text=STATUS_TEXT[3]))
+                infos.append(parcel_event(number=number, code=3, text=STATUS_TEXT[3]))
                 continue
             status, received_at = self._status(doc, at)
             return_number = self._return_number(doc, at)
@@ -221,11 +222,11 @@ class SandboxCarrier(Carrier):
                 "ActualDeliveryDate": actual.strftime("%Y-%m-%d %H:%M:%S") if actual else "",
             }
             infos.append(
-                TrackingInfo(
+                parcel_event(
                     number=number,
-                    status_code=status,
-                    status_text=STATUS_TEXT[status],
-                    actual_delivery=actual,
+                    code=status,
+                    text=STATUS_TEXT[status],
+                    delivered_at=actual,
                     return_number=return_number,
                     raw=raw,
                 )
