@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from constance import config
 from django.utils import timezone
 
+from orders.services import lock_order
 from shipping.carriers.base import Sender
 from shipping.models import Shipment
 
@@ -13,6 +14,7 @@ KYIV = ZoneInfo("Europe/Kyiv")
 S = Shipment.Status
 MAX_ATTEMPTS = 8
 RECONCILE_AFTER = timedelta(minutes=2)  # a `creating` older than this is looked up at the carrier
+NO_BRANCH = "No Nova Poshta city or branch was chosen: fix the delivery data, then retry."
 POLL_EVERY = {
     S.LABEL_CREATED: timedelta(minutes=30),
     S.IN_TRANSIT: timedelta(hours=1),
@@ -44,3 +46,15 @@ def sender_from_settings() -> Sender:
         warehouse_ref=config.NP_SENDER_WAREHOUSE_REF,
         description=config.NP_PARCEL_DESCRIPTION,
     )
+
+
+def lock_shipment(shipment_id: int) -> Shipment:
+    """Lock the shipment's order, then the shipment (the global lock order), and return the shipment.
+
+    Its `order` is the locked order row, so callers need no second query for it.
+    """
+    order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+    order = lock_order(order_id)
+    shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+    shipment.order = order
+    return shipment

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, Source
-from orders.services import lock_order, ship_order
+from orders.services import ship_order
 from shipping import carriers
 from shipping.carriers.base import CarrierError, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
@@ -20,10 +20,12 @@ from shipping.models import Shipment
 from shipping.selectors import shipments_stuck_creating
 from shipping.services.common import (
     MAX_ATTEMPTS,
+    NO_BRANCH,
     RECONCILE_AFTER,
     S,
     backoff,
     kyiv_today,
+    lock_shipment,
     poll_interval,
     sender_from_settings,
 )
@@ -31,20 +33,58 @@ from shipping.services.common import (
 logger = logging.getLogger(__name__)
 
 
+RECIPIENT_FIELDS = ["recipient_name", "recipient_phone", "city_ref", "warehouse_ref"]
+ADOPT_FIELDS = [
+    "status",
+    "waybill_ref",
+    "tracking_number",
+    "cost",
+    "estimated_delivery",
+    "carrier_status_code",
+    "last_error",
+    "label_created_at",
+    "next_poll_at",
+    "updated_at",
+]
+
+
+def follow_order(shipment: Shipment, order: Order) -> None:
+    """Copy the order's current recipient and branch onto a shipment whose label is not made yet.
+
+    Staff may correct the phone, name or branch after planning; the waybill must carry the
+    order as it is when the label is made, not as it was when the shipment was planned.
+    """
+    shipment.recipient_name, shipment.recipient_phone = order.full_name, order.phone
+    shipment.city_ref, shipment.warehouse_ref = order.delivery_city_ref, order.delivery_warehouse_ref
+
+
 def _claim(*, now, batch_size: int) -> list[Shipment]:
-    """Mark a batch of pending shipments `creating` and commit, so no one else takes them."""
+    """Mark a batch of pending shipments `creating` and commit, so no one else takes them.
+
+    Each takes the order's current recipient and branch (read in one query, no order lock:
+    the shipment rows are what is claimed); one whose order lost its branch needs a person.
+    """
     with transaction.atomic():
         batch = list(
             Shipment.objects.select_for_update(skip_locked=True)
             .filter(status=S.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "id")[:batch_size]
         )
+        orders = Order.objects.in_bulk({shipment.order_id for shipment in batch})
+        claimed = []
         for shipment in batch:
+            follow_order(shipment, orders[shipment.order_id])
+            if not (shipment.city_ref and shipment.warehouse_ref):
+                shipment.flag()
+                shipment.last_error = NO_BRANCH
+                shipment.save(update_fields=["status", "last_error", *RECIPIENT_FIELDS, "updated_at"])
+                continue
             shipment.claim()
             shipment.attempts += 1
             shipment.creating_since = now
-            shipment.save(update_fields=["status", "attempts", "creating_since", "updated_at"])
-    return batch
+            shipment.save(update_fields=["status", "attempts", "creating_since", *RECIPIENT_FIELDS, "updated_at"])
+            claimed.append(shipment)
+    return claimed
 
 
 def _request_for(shipment: Shipment) -> WaybillRequest:
@@ -65,9 +105,8 @@ def _request_for(shipment: Shipment) -> WaybillRequest:
 def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
     """Record the carrier's waybill for a shipment in `creating`; the order becomes shipped."""
     with transaction.atomic():
-        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
-        order = lock_order(order_id)
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment = lock_shipment(shipment_id)
+        order = shipment.order
         if shipment.status == S.PENDING and not shipment.waybill_ref:
             shipment.claim()  # a waybill we did not know of is ours after all: adopt it
         elif shipment.status != S.CREATING:
@@ -84,7 +123,7 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         shipment.carrier_status_code, shipment.last_error = waybill.status_code, ""
         shipment.label_created_at = timezone.now()
         shipment.next_poll_at = timezone.now() + poll_interval(shipment)
-        shipment.save()
+        shipment.save(update_fields=ADOPT_FIELDS)
         if order.status == Order.Status.CONFIRMED:
             ship_order(
                 order_id=order.pk,
@@ -98,12 +137,12 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
 
 def _record_failure(*, shipment_id: int, error: CarrierError) -> None:
     with transaction.atomic():
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment = lock_shipment(shipment_id)
         shipment.last_error = f"{error} {list(error.codes) if error.codes else ''}".strip()[:2000]
         if shipment.status == S.CREATING and not error.transient:
             shipment.flag()  # the carrier said no: a person must fix the data
         # transient: stays `creating`; the outcome is unknown until reconciled
-        shipment.save()
+        shipment.save(update_fields=["status", "last_error", "updated_at"])
 
 
 def reconcile_creating(*, now=None, carrier=None) -> int:
@@ -128,7 +167,7 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             _adopt(shipment_id=shipment.pk, waybill=found[0], note="found by reconciliation")
             continue
         with transaction.atomic():
-            shipment = Shipment.objects.select_for_update().get(pk=shipment.pk)
+            shipment = lock_shipment(shipment.pk)
             if shipment.status != S.CREATING:
                 continue
             if found:
@@ -143,7 +182,7 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             else:
                 shipment.release()
                 shipment.next_attempt_at = now + backoff(shipment.attempts)
-            shipment.save()
+            shipment.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
     return len(stuck)
 
 

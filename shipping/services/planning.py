@@ -9,7 +9,7 @@ from orders.services import lock_order
 from shipping import carriers
 from shipping.models import Shipment
 from shipping.selectors import orders_to_plan
-from shipping.services.common import S
+from shipping.services.common import NO_BRANCH, S
 
 
 def _parcel_weight(order: Order) -> int:
@@ -43,7 +43,7 @@ def plan_shipments(*, limit: int = 200) -> int:
             shipment.save()
             if not (shipment.city_ref and shipment.warehouse_ref):
                 shipment.flag()
-                shipment.last_error = "No Nova Poshta city or branch was chosen: fix the delivery data, then retry."
-                shipment.save()
+                shipment.last_error = NO_BRANCH
+                shipment.save(update_fields=["status", "last_error", "updated_at"])
             planned += 1
     return planned

@@ -11,14 +11,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, Source
-from orders.services import lock_order
+from orders.services import cancel_order, unship_order
 from shipping import carriers
 from shipping.carriers.base import CarrierError
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
 from shipping.selectors import awaiting_hand_over, shipments_of_cancelled_orders
-from shipping.services.common import S, kyiv_today
-from shipping.services.labels import _adopt
+from shipping.services.common import S, kyiv_today, lock_shipment
+from shipping.services.labels import RECIPIENT_FIELDS, _adopt, follow_order
 
 logger = logging.getLogger(__name__)
 
@@ -26,21 +26,23 @@ logger = logging.getLogger(__name__)
 def _settle_cancelled(*, shipment_id: int, waybill_deleted: bool, reason: str) -> Shipment:
     """After the order is cancelled (and the carrier was asked, without locks): record the outcome."""
     with transaction.atomic():
-        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
-        lock_order(order_id)
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
-        if shipment.status in (S.PENDING, S.NEEDS_ATTENTION) and not shipment.waybill_ref:
-            shipment.cancel()  # nothing exists at the carrier
-        elif shipment.status == S.LABEL_CREATED and waybill_deleted:
-            shipment.cancel()
-        elif shipment.status == S.LABEL_CREATED:
-            shipment.flag()
-            shipment.last_error = (
-                f"{reason}, but the parcel is already with Nova Poshta "
-                f"({shipment.carrier_status_text or shipment.carrier_status_code}): have it refused or returned."
-            )
-        shipment.save()
-        return shipment
+        return _settle(lock_shipment(shipment_id), waybill_deleted=waybill_deleted, reason=reason)
+
+
+def _settle(shipment: Shipment, *, waybill_deleted: bool, reason: str) -> Shipment:
+    """Cancel a locked shipment of a cancelled order, or flag it when the carrier has the parcel."""
+    if shipment.status in (S.PENDING, S.NEEDS_ATTENTION) and not shipment.waybill_ref:
+        shipment.cancel()  # nothing exists at the carrier
+    elif shipment.status == S.LABEL_CREATED and waybill_deleted:
+        shipment.cancel()
+    elif shipment.status == S.LABEL_CREATED:
+        shipment.flag()
+        shipment.last_error = (
+            f"{reason}, but the parcel is already with Nova Poshta "
+            f"({shipment.carrier_status_text or shipment.carrier_status_code}): have it refused or returned."
+        )
+    shipment.save(update_fields=["status", "last_error", "updated_at"])
+    return shipment
 
 
 def cancel_waybills_of_cancelled_orders(*, limit: int = 100) -> int:
@@ -72,8 +74,6 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
 
     The carrier is asked first, with no lock held; if it refuses, nothing is cancelled.
     """
-    from orders.services import cancel_order
-
     if not (reason or "").strip():
         raise ShipmentStateError("Say why the parcel is cancelled.")
     shipment = Shipment.objects.get(pk=shipment_id)
@@ -98,10 +98,10 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
                 f"{advice}."
             ) from None
     with transaction.atomic():
-        order = lock_order(shipment.order_id)
-        if order.status != Order.Status.CANCELLED:
-            cancel_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
-        return _settle_cancelled(shipment_id=shipment_id, waybill_deleted=deleted, reason="Order cancelled")
+        locked = lock_shipment(shipment_id)
+        if locked.order.status != Order.Status.CANCELLED:
+            locked.order = cancel_order(order_id=locked.order_id, by=by, reason=reason, source=Source.ADMIN)
+        return _settle(locked, waybill_deleted=deleted, reason="Order cancelled")
 
 
 def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
@@ -110,8 +110,6 @@ def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
     For a label made with wrong data: fix the order first, then void; Beat makes a new
     waybill with the order's current data. The carrier is asked first, with no lock held.
     """
-    from orders.services import unship_order
-
     if not (reason or "").strip():
         raise ShipmentStateError("Say why the waybill is voided.")
     shipment = Shipment.objects.get(pk=shipment_id)
@@ -125,11 +123,11 @@ def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
     except CarrierError as exc:
         raise ShipmentStateError(f"Nova Poshta did not delete waybill {shipment.tracking_number}: {exc}.") from None
     with transaction.atomic():
-        order = lock_order(shipment.order_id)
-        locked = Shipment.objects.select_for_update().get(pk=shipment_id)
+        locked = lock_shipment(shipment_id)
+        order = locked.order
         locked.cancel()
         locked.last_error = f"Waybill voided: {reason.strip()}"[:2000]
-        locked.save()
+        locked.save(update_fields=["status", "last_error", "updated_at"])
         if order.status == Order.Status.SHIPPED:
             unship_order(
                 order_id=order.pk,
@@ -166,21 +164,22 @@ def retry_shipment(*, shipment_id: int, by) -> Shipment:
             f"({', '.join(w.number for w in found)}): delete the extra ones there first."
         )
     with transaction.atomic():
-        order = lock_order(shipment.order_id)
-        shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
+        shipment = lock_shipment(shipment_id)
+        order = shipment.order
         if shipment.status != S.NEEDS_ATTENTION:
             raise ShipmentStateError("Someone else changed this shipment; reload the page.")
         if order.status != Order.Status.CONFIRMED:
             raise ShipmentStateError(f"Order {order.number} is {order.get_status_display().lower()}.")
-        shipment.recipient_name, shipment.recipient_phone = order.full_name, order.phone
-        shipment.city_ref, shipment.warehouse_ref = order.delivery_city_ref, order.delivery_warehouse_ref
+        follow_order(shipment, order)
         if not (shipment.city_ref and shipment.warehouse_ref):
             raise ShipmentStateError("Choose the Nova Poshta city and branch on the order first.")
         shipment.retry()
         shipment.attempts, shipment.last_error, shipment.next_attempt_at = 0, "", timezone.now()
         if found:
             shipment.claim()
-        shipment.save()
+        shipment.save(
+            update_fields=["status", "attempts", "last_error", "next_attempt_at", *RECIPIENT_FIELDS, "updated_at"]
+        )
     if found:
         return _adopt(shipment_id=shipment_id, waybill=found[0], note="found when retrying")
     return shipment
