@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "core",
     "accounts",
     "catalog",
+    "directory",
     "orders",
     "ledger",
     "payments",

@@ -22,12 +22,13 @@ from core.admin import ServiceFormErrorsMixin, ServiceRefused, badge, phone_in_s
 from core.exceptions import DomainError
 from core.money import format_money
 from core.validators import normalize_ua_phone
+from directory.selectors import resolve_delivery
 from orders.exceptions import PAST_TENSE, OrderStateError
 from orders.models import TRANSITIONS, Order, OrderLine, Source
 from orders.selectors import order_history
 from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, TRANSITION_SERVICES, update_order_details
 from payments.selectors import order_payment_status, order_payment_statuses, payments_for_order
-from shipping.selectors import parcel_has_left, resolve_delivery
+from shipping.selectors import parcel_has_left
 
 BUTTON_LABELS = {
     "confirm": "Confirm",

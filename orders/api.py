@@ -30,12 +30,12 @@ from core.api import (
 from core.exceptions import ValidationError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
+from directory.selectors import resolve_delivery
 from orders.exceptions import InvalidCheckout, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer, list_orders_for_customer
 from orders.services import MAX_LINES, MAX_QUANTITY, cancel_order, new_checkout_token, place_order
 from payments.selectors import order_payment_status, order_payment_statuses, payment_choices
-from shipping.selectors import resolve_delivery
 
 # --- ETags -----------------------------------------------------------------------------------
 

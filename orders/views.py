@@ -11,6 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from core.exceptions import Conflict, DomainError
+from directory.exceptions import InvalidDelivery
+from directory.models import City, Warehouse
+from directory.selectors import resolve_delivery
 from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
@@ -19,9 +22,8 @@ from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
-from shipping.exceptions import InvalidDelivery
-from shipping.models import City, Shipment, Warehouse
-from shipping.selectors import resolve_delivery, shipment_for_order
+from shipping.models import Shipment
+from shipping.selectors import shipment_for_order
 
 # What a parcel's state means to the shopper; a parcel that needs staff's attention is, to
 # them, still being prepared.

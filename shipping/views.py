@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_GET
 
-from shipping.selectors import search_cities, search_warehouses
+from directory.selectors import search_cities, search_warehouses
 
 MAX_QUERY = 100  # nobody types a longer city or street; a longer query is noise
 

@@ -6,7 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
 
-from shipping.models import City, Shipment, Warehouse
+from directory.models import City, Warehouse
+from shipping.models import Shipment
 from shipping.selectors import awaiting_hand_over
 from shipping.services import KYIV, kyiv_today
 

@@ -3,7 +3,7 @@
 from django.contrib import admin
 
 from core.admin import ReadOnlyAdmin
-from shipping.models import City, Warehouse
+from directory.models import City, Warehouse
 
 
 @admin.register(City)
