@@ -14,7 +14,7 @@ from django.utils import timezone
 from orders.models import Order, Source
 from orders.services import ship_order
 from shipping import carriers
-from shipping.carriers.base import CarrierError, Waybill, WaybillRequest
+from shipping.carriers.base import CarrierError, Sender, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
 from shipping.selectors import shipments_stuck_creating
@@ -87,10 +87,10 @@ def _claim(*, now, batch_size: int) -> list[Shipment]:
     return claimed
 
 
-def _request_for(shipment: Shipment) -> WaybillRequest:
+def _request_for(shipment: Shipment, *, sender: Sender) -> WaybillRequest:
     return WaybillRequest(
         marker=shipment.marker,
-        sender=sender_from_settings(),
+        sender=sender,
         recipient_name=shipment.recipient_name,
         recipient_phone=shipment.recipient_phone.lstrip("+"),
         recipient_city_ref=shipment.city_ref,
@@ -192,14 +192,16 @@ def create_labels(*, now=None, batch_size: int = 20) -> int:
     carrier = carriers.get_carrier()
     reconcile_creating(now=now, carrier=carrier)
     created = 0
+    sender = None  # runtime settings, read once per batch (and only when there is work)
     for shipment in _claim(now=now, batch_size=batch_size):
+        sender = sender or sender_from_settings()
         # Restamp just before the call, and only if still ours: calls are made one after
         # another, and reconciliation must never judge a shipment whose call has not started.
         started = timezone.now()
         if not Shipment.objects.filter(pk=shipment.pk, status=S.CREATING).update(creating_since=started):
             continue
         try:
-            waybill = carrier.create_waybill(_request_for(shipment))
+            waybill = carrier.create_waybill(_request_for(shipment, sender=sender))
         except CarrierError as exc:
             _record_failure(shipment_id=shipment.pk, error=exc)
             continue
