@@ -110,12 +110,15 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         if shipment.status == S.PENDING and not shipment.waybill_ref:
             shipment.claim()  # a waybill we did not know of is ours after all: adopt it
         elif shipment.status != S.CREATING:
-            if shipment.waybill_ref != waybill.ref:  # never drop a real waybill silently
+            if shipment.waybill_ref and shipment.waybill_ref != waybill.ref:
+                # Two waybills for one marker: never drop or hide one; a person keeps one.
                 shipment.last_error = (
-                    f"Nova Poshta also has waybill {waybill.number} for {shipment.marker}; "
-                    "delete it there if it is not needed."
+                    f"Nova Poshta has two waybills for {shipment.marker}: {shipment.tracking_number} and "
+                    f"{waybill.number}. Keep one, delete the other there."
                 )[:2000]
-                shipment.save(update_fields=["last_error", "updated_at"])
+                if shipment.status == S.LABEL_CREATED:
+                    shipment.flag()
+                shipment.save(update_fields=["status", "last_error", "updated_at"])
             return shipment
         shipment.label()
         shipment.waybill_ref, shipment.tracking_number = waybill.ref, waybill.number
@@ -141,8 +144,13 @@ def _record_failure(*, shipment_id: int, error: CarrierError) -> None:
         shipment.last_error = f"{error} {list(error.codes) if error.codes else ''}".strip()[:2000]
         if shipment.status == S.CREATING and not error.transient:
             shipment.flag()  # the carrier said no: a person must fix the data
+        elif shipment.status == S.PENDING and error.transient and not shipment.waybill_ref:
+            # Released while our call ran (it should not be): the carrier may have made the
+            # waybill, so it goes back to `creating` to be looked up before any new attempt.
+            shipment.claim()
+            shipment.creating_since = timezone.now()
         # transient: stays `creating`; the outcome is unknown until reconciled
-        shipment.save(update_fields=["status", "last_error", "updated_at"])
+        shipment.save(update_fields=["status", "last_error", "creating_since", "updated_at"])
 
 
 def reconcile_creating(*, now=None, carrier=None) -> int:
@@ -168,7 +176,9 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             continue
         with transaction.atomic():
             shipment = lock_shipment(shipment.pk)
-            if shipment.status != S.CREATING:
+            # The list above is stale: another run may have restamped this shipment and be
+            # calling the carrier right now. Judge it only if its call is long over.
+            if shipment.status != S.CREATING or shipment.creating_since > now - RECONCILE_AFTER:
                 continue
             if found:
                 shipment.flag()

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from orders.models import Order
 from shipping.models import Shipment
-from shipping.services import create_labels, plan_shipments
+from shipping.services import create_labels, plan_shipments, sender_from_settings
+from shipping.services.labels import _request_for
 from shipping.tests.conftest import confirmed_order
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +216,29 @@ def test_an_order_whose_branch_was_removed_after_planning_needs_attention_not_a_
         "No Nova Poshta city or branch was chosen: fix the delivery data, then retry.",
     )
     assert fake_np.methods_called().count("InternetDocument.save") == 0
+
+
+def test_a_second_waybill_for_the_same_marker_flags_the_shipment_and_names_both(fake_np, np_carrier):
+    from shipping.services import _adopt
+
+    # given a labelled shipment, and a second waybill with its marker made by a lost call
+    order = confirmed_order()
+    plan_shipments()
+    create_labels()
+    shipment = order.shipments.get()
+    second = np_carrier.create_waybill(
+        _request_for(shipment, sender=sender_from_settings()),
+    )
+
+    # when that second waybill's answer turns up
+    _adopt(shipment_id=shipment.pk, waybill=second, note="late answer")
+
+    # then the shipment needs a person, who is told both numbers; the first is kept
+    first_number = shipment.tracking_number
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.tracking_number) == ("needs_attention", first_number)
+    assert shipment.last_error == (
+        f"Nova Poshta has two waybills for {order.number}: {first_number} and {second.number}. "
+        "Keep one, delete the other there."
+    )
+    assert len(live_documents(fake_np)) == 2
