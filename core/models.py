@@ -27,3 +27,6 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.owner} {self.key}"
+
+
+from core.circuit import CircuitBreakerState  # noqa: E402, F401  (the model lives beside its breaker)

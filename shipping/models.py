@@ -47,6 +47,9 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
     carrier_status_code = models.IntegerField(null=True, blank=True)
     carrier_status_text = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Failed look-ups of a `creating` shipment at the carrier in a row: each one pushes the
+    # next look-up (next_attempt_at) further out, instead of asking again every run.
+    lookups_failed = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     creating_since = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

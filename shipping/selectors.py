@@ -42,9 +42,13 @@ def orders_to_plan(*, limit: int) -> QuerySet[Order]:
     )
 
 
-def shipments_stuck_creating(*, before) -> list[Shipment]:
-    """Shipments in `creating` whose carrier call started before `before` (to reconcile)."""
-    return list(Shipment.objects.filter(status=Shipment.Status.CREATING, creating_since__lte=before))
+def shipments_stuck_creating(*, before, now) -> list[Shipment]:
+    """Shipments in `creating` whose carrier call started before `before` and whose look-up is due."""
+    return list(
+        Shipment.objects.filter(status=Shipment.Status.CREATING, creating_since__lte=before)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("creating_since", "id")
+    )
 
 
 def shipments_due_tracking(*, now, limit: int = 1000) -> list[Shipment]:

@@ -21,7 +21,7 @@ def test_health_is_ok_when_database_redis_and_beat_are(client):
     response = client.get("/health/?format=json")
     assert response.status_code == 200
     assert set(response.json().values()) == {"OK"}
-    assert len(response.json()) == 4
+    assert len(response.json()) == 5
 
 
 @pytest.mark.django_db

@@ -14,11 +14,14 @@ from django.utils.html import format_html
 from django.utils.text import Truncator
 
 from core.admin import ReadOnlyAdmin, badge, phone_in_search
+from core.circuit import describe
 from core.money import format_money
+from shipping import carriers
 from shipping.admin.actions import ShipmentActionsMixin
 from shipping.admin.helpers import MANAGE_PERMISSION, STATUS_COLOURS, QueueFilter, directory_names
 from shipping.admin.pages import ShipmentPagesMixin
 from shipping.models import Shipment
+from shipping.services.breaker import carrier_breaker
 
 
 @admin.register(Shipment)
@@ -92,6 +95,11 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
             and not self.has_manage_permission(request)
         ):
             raise PermissionDenied
+        state = carrier_breaker(carriers.get_carrier()).state()
+        extra_context = {
+            **(extra_context or {}),
+            "carrier_circuit": {"name": state.name, "state": state.state, "line": describe(state)},
+        }
         return super().changelist_view(request, extra_context)
 
     # --- columns -------------------------------------------------------------------------------

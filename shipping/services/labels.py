@@ -9,8 +9,10 @@ import logging
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from core.circuit import Breaker
 from orders.models import Order, Source
 from orders.services import ship_order
 from shipping import carriers
@@ -18,6 +20,7 @@ from shipping.carriers.base import CarrierError, Sender, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
 from shipping.selectors import shipments_stuck_creating
+from shipping.services.breaker import batch_may_run, carrier_breaker, report
 from shipping.services.common import (
     MAX_ATTEMPTS,
     NO_BRANCH,
@@ -43,6 +46,7 @@ ADOPT_FIELDS = [
     "carrier_status_code",
     "last_error",
     "label_created_at",
+    "lookups_failed",
     "next_poll_at",
     "updated_at",
 ]
@@ -124,7 +128,7 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         shipment.waybill_ref, shipment.tracking_number = waybill.ref, waybill.number
         shipment.cost, shipment.estimated_delivery = waybill.cost, waybill.estimated_delivery
         shipment.carrier_status_code, shipment.last_error = waybill.status_code, ""
-        shipment.label_created_at = timezone.now()
+        shipment.label_created_at, shipment.lookups_failed = timezone.now(), 0
         shipment.next_poll_at = timezone.now() + poll_interval(shipment)
         shipment.save(update_fields=ADOPT_FIELDS)
         if order.status == Order.Status.CONFIRMED:
@@ -153,15 +157,17 @@ def _record_failure(*, shipment_id: int, error: CarrierError) -> None:
         shipment.save(update_fields=["status", "last_error", "creating_since", "updated_at"])
 
 
-def reconcile_creating(*, now=None, carrier=None) -> int:
+def reconcile_creating(*, now=None, carrier=None, breaker: Breaker | None = None) -> int:
     """Resolve shipments left in `creating` (a crash or timeout) by asking the carrier.
 
     One waybill with our marker: adopt it. None: safe to try again later (back-off). More
-    than one: a person decides. `save` is never retried before this has run.
+    than one: a person decides. `save` is never retried before this has run. A look-up that
+    fails is asked again only after a growing back-off; an open breaker stops the round.
     """
     now = now or timezone.now()
     carrier = carrier or carriers.get_carrier()
-    stuck = shipments_stuck_creating(before=now - RECONCILE_AFTER)
+    breaker = breaker or carrier_breaker(carrier)
+    stuck = shipments_stuck_creating(before=now - RECONCILE_AFTER, now=now)
     for shipment in stuck:
         today = kyiv_today()
         try:
@@ -170,7 +176,14 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             )
         except CarrierError as exc:
             logger.warning("cannot reconcile shipment %s yet: %s", shipment.marker, exc)
+            failures = shipment.lookups_failed + 1
+            Shipment.objects.filter(pk=shipment.pk, status=S.CREATING).update(
+                lookups_failed=failures, next_attempt_at=now + backoff(failures), updated_at=timezone.now()
+            )
+            if report(breaker, error=exc, now=now):
+                break
             continue
+        report(breaker, error=None, now=now)
         if len(found) == 1:
             _adopt(shipment_id=shipment.pk, waybill=found[0], note="found by reconciliation")
             continue
@@ -180,6 +193,7 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             # calling the carrier right now. Judge it only if its call is long over.
             if shipment.status != S.CREATING or shipment.creating_since > now - RECONCILE_AFTER:
                 continue
+            shipment.lookups_failed = 0
             if found:
                 shipment.flag()
                 shipment.last_error = (
@@ -192,18 +206,36 @@ def reconcile_creating(*, now=None, carrier=None) -> int:
             else:
                 shipment.release()
                 shipment.next_attempt_at = now + backoff(shipment.attempts)
-            shipment.save(update_fields=["status", "last_error", "next_attempt_at", "updated_at"])
+            shipment.save(update_fields=["status", "last_error", "next_attempt_at", "lookups_failed", "updated_at"])
     return len(stuck)
 
 
+def _unclaim(shipment_ids: list[int]) -> None:
+    """Give back shipments claimed but never sent (the breaker opened): no attempt was made."""
+    if shipment_ids:
+        Shipment.objects.filter(pk__in=shipment_ids, status=S.CREATING).update(
+            status=S.PENDING, attempts=F("attempts") - 1, creating_since=None, updated_at=timezone.now()
+        )
+
+
 def create_labels(*, now=None, batch_size: int = 20) -> int:
-    """Create waybills for pending shipments (Beat), exactly once each; return how many."""
+    """Create waybills for pending shipments (Beat), exactly once each; return how many.
+
+    Skipped whole (one log line, nothing marked failed) while the carrier's breaker is open;
+    when it opens during the batch, the parcels not yet sent go back to the queue untouched.
+    """
     now = now or timezone.now()
     carrier = carriers.get_carrier()
-    reconcile_creating(now=now, carrier=carrier)
+    breaker = carrier_breaker(carrier)
+    if not batch_may_run(breaker, what="labels", now=now):
+        return 0
+    reconcile_creating(now=now, carrier=carrier, breaker=breaker)
+    if breaker.is_open():  # the look-ups just found the carrier down
+        return 0
     created = 0
     sender = None  # runtime settings, read once per batch (and only when there is work)
-    for shipment in _claim(now=now, batch_size=batch_size):
+    batch = _claim(now=now, batch_size=batch_size)
+    for position, shipment in enumerate(batch):
         sender = sender or sender_from_settings()
         # Restamp just before the call, and only if still ours: calls are made one after
         # another, and reconciliation must never judge a shipment whose call has not started.
@@ -214,7 +246,11 @@ def create_labels(*, now=None, batch_size: int = 20) -> int:
             waybill = carrier.create_waybill(_request_for(shipment, sender=sender))
         except CarrierError as exc:
             _record_failure(shipment_id=shipment.pk, error=exc)
+            if report(breaker, error=exc, now=now):
+                _unclaim([s.pk for s in batch[position + 1 :]])
+                break
             continue
+        report(breaker, error=None, now=now)
         _adopt(shipment_id=shipment.pk, waybill=waybill, note="created")
         created += 1
     return created

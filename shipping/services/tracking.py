@@ -16,6 +16,7 @@ from shipping import carriers
 from shipping.carriers.base import CarrierError, ParcelEvent, ParcelState
 from shipping.models import Shipment
 from shipping.selectors import shipments_due_tracking
+from shipping.services.breaker import batch_may_run, carrier_breaker, report
 from shipping.services.common import S, poll_interval
 
 logger = logging.getLogger(__name__)
@@ -80,9 +81,12 @@ def _number_to_track(shipment: Shipment) -> str:
 
 
 def track_shipments(*, now=None, carrier=None, chunk: int = 100) -> int:
-    """Ask the carrier about every parcel due a look, 100 waybills a call (Beat)."""
+    """Ask the carrier about every parcel due a look, 100 waybills a call (Beat); skipped while its breaker is open."""
     now = now or timezone.now()
     carrier = carrier or carriers.get_carrier()
+    breaker = carrier_breaker(carrier)
+    if not batch_may_run(breaker, what="tracking", now=now):
+        return 0
     due = shipments_due_tracking(now=now)
     phone = config.NP_SENDER_PHONE
     updated = 0
@@ -93,7 +97,10 @@ def track_shipments(*, now=None, carrier=None, chunk: int = 100) -> int:
             events = {event.number: event for event in carrier.track(numbers=numbers, phone=phone)}
         except CarrierError as exc:
             logger.warning("tracking failed for %d parcels: %s", len(part), exc)
+            if report(breaker, error=exc, now=now):
+                break
             continue
+        report(breaker, error=None, now=now)
         for shipment, number in zip(part, numbers, strict=True):
             event = events.get(number)
             with transaction.atomic():
