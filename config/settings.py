@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "accounts",
     "catalog",
     "cart",
+    "directory",
     "orders",
     "fraud",
     "ledger",

@@ -19,8 +19,10 @@ from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
 from health_check.base import HealthCheck
-from health_check.exceptions import ServiceUnavailable
+from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
+
+from core.circuit import CircuitBreakerState, all_states, describe
 
 
 @dataclasses.dataclass
@@ -66,11 +68,29 @@ def redis_client():
     return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
 
+@dataclasses.dataclass
+class CircuitBreakers(HealthCheck):
+    """Warn while a circuit breaker holds calls to an outside dependency back (core.circuit).
+
+    The shop still takes orders then; labels, tracking or payments toward that dependency wait.
+    """
+
+    async def run(self):
+        await sync_to_async(self._check, thread_sensitive=True)()
+
+    @staticmethod
+    def _check():
+        held = [describe(state) for state in all_states() if state.state != CircuitBreakerState.State.CLOSED]
+        if held:
+            raise ServiceWarning("; ".join(held))
+
+
 CHECKS = [
     Database,
     "health_check.checks.Cache",
     ("health_check.contrib.redis.Redis", {"client_factory": redis_client}),
     BeatRecentlyRan,
+    CircuitBreakers,
 ]
 
 

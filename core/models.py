@@ -104,3 +104,6 @@ class SentEmail(models.Model):
 
     def __str__(self):
         return self.key
+
+
+from core.circuit import CircuitBreakerState  # noqa: E402, F401  (the model lives beside its breaker)

@@ -16,6 +16,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
 from core.exceptions import Conflict, DomainError, Unprocessable
 from core.ratelimit import rate_limited
+from directory.exceptions import InvalidDelivery
+from directory.models import City, Warehouse
+from directory.selectors import resolve_delivery
 from fraud.history import NOTES as HISTORY_NOTES
 from fraud.rules import client_ip
 from ledger.selectors import wallet_of
@@ -27,9 +30,8 @@ from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 from payments.services import start_order_payment
-from shipping.exceptions import InvalidDelivery
-from shipping.models import City, Shipment, Warehouse
-from shipping.selectors import resolve_delivery, shipment_for_order
+from shipping.models import Shipment
+from shipping.selectors import shipment_for_order
 
 # What a parcel's state means to the shopper; a parcel that needs staff's attention is, to
 # them, still being prepared.

@@ -1,50 +1,8 @@
-"""Nova Poshta directory, shipments and their state machine."""
+"""Shipments and their state machine (the Nova Poshta directory lives in the directory app)."""
 
 from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
-
-
-class City(models.Model):
-    """A Nova Poshta city: its *city* Ref (what waybills need), not the settlement Ref."""
-
-    ref = models.CharField(max_length=36, primary_key=True)
-    name = models.CharField(max_length=120, db_index=True)
-    area = models.CharField(max_length=120, blank=True)
-    settlement_type = models.CharField(max_length=60, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        verbose_name_plural = "cities"
-        ordering = ["name"]
-
-    def __str__(self):
-        return f"{self.name} ({self.area})" if self.area else self.name
-
-
-class Warehouse(models.Model):
-    """A branch, parcel locker or cargo branch."""
-
-    class Kind(models.TextChoices):
-        BRANCH = "branch", "Branch"
-        PARCEL_LOCKER = "parcel_locker", "Parcel locker"
-        CARGO = "cargo", "Cargo branch"
-
-    ref = models.CharField(max_length=36, primary_key=True)
-    city = models.ForeignKey(City, on_delete=models.CASCADE, related_name="warehouses")
-    number = models.CharField(max_length=20)
-    name = models.CharField(max_length=300)
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.BRANCH)
-    max_weight_kg = models.PositiveIntegerField(null=True, blank=True)
-    is_active = models.BooleanField(default=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["city", "number"]
-        indexes = [models.Index(fields=["city", "is_active"], name="warehouse_city_active")]
-
-    def __str__(self):
-        return self.name
 
 
 class Shipment(ConcurrentTransitionMixin, models.Model):
@@ -89,11 +47,17 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
     carrier_status_code = models.IntegerField(null=True, blank=True)
     carrier_status_text = models.CharField(max_length=300, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # Failed look-ups of a `creating` shipment at the carrier in a row: each one pushes the
+    # next look-up (next_attempt_at) further out, instead of asking again every run.
+    lookups_failed = models.PositiveSmallIntegerField(default=0)
     last_error = models.TextField(blank=True)
     creating_since = models.DateTimeField(null=True, blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     next_poll_at = models.DateTimeField(null=True, blank=True)
     label_created_at = models.DateTimeField(null=True, blank=True)
+    # When tracking first said the carrier has the parcel: from then on its waybill can no
+    # longer be deleted (shipping.selectors.awaiting_hand_over is the one rule reading it).
+    handed_over_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -7,9 +7,9 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 from catalog.models import Product, Stock
+from directory.models import City, Warehouse
 from orders.models import Order, Source
 from orders.services import new_checkout_token, place_order
-from shipping.models import City, Warehouse
 
 DEMO_PASSWORD = "correct-horse-battery"
 

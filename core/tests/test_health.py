@@ -23,7 +23,7 @@ def test_health_is_ok_when_database_redis_and_beat_are(client):
     body = response.json()
     assert body.pop("status") == "ok"
     assert set(body.values()) == {"OK"}
-    assert len(body) == 4
+    assert len(body) == 5
 
 
 @pytest.mark.django_db

@@ -6,9 +6,9 @@ from django.core.management import call_command
 from accounts.models import User
 from catalog.models import Product, Reservation, Stock
 from demo.management.commands.seed_demo import DEFAULT_PASSWORD
+from directory.models import City, Warehouse
+from directory.selectors import resolve_delivery
 from orders.models import Order, OrderLine
-from shipping.models import City, Warehouse
-from shipping.selectors import resolve_delivery
 
 pytestmark = pytest.mark.django_db
 

@@ -4,9 +4,9 @@ from django import forms
 
 from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
+from directory.selectors import resolve_delivery
 from orders.models import Order
 from orders.services import EDITABLE_FIELDS
-from shipping.selectors import resolve_delivery
 
 
 class OrderForm(forms.ModelForm):

@@ -17,6 +17,7 @@ from core.api import (
 )
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
+from directory.selectors import resolve_delivery
 from fraud.rules import client_ip
 from orders.api.etags import order_response
 from orders.api.serializers import OrderItemInputSerializer, OrderOutputSerializer, max_length
@@ -24,7 +25,6 @@ from orders.exceptions import InvalidCheckout
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer
 from orders.services import MAX_LINES, new_checkout_token, place_order
-from shipping.selectors import resolve_delivery
 
 
 def _delivery(data: dict) -> dict:

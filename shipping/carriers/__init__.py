@@ -3,14 +3,12 @@
 from django.conf import settings
 
 from shipping.carriers.base import Carrier
+from shipping.carriers.novaposhta import NovaPoshtaCarrier, NovaPoshtaClient
+from shipping.carriers.sandbox import SandboxCarrier
 
 
 def get_carrier() -> Carrier:
     if settings.NOVA_POSHTA_API_KEY:
-        from shipping.carriers.novaposhta import NovaPoshtaCarrier, NovaPoshtaClient
-
         client = NovaPoshtaClient(api_key=settings.NOVA_POSHTA_API_KEY, base_url=settings.NOVA_POSHTA_API_URL)
         return NovaPoshtaCarrier(client)
-    from shipping.carriers.sandbox import SandboxCarrier
-
     return SandboxCarrier()

@@ -8,6 +8,7 @@ never touch the database; shipping.services owns every state change.
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 
 class CarrierError(Exception):
@@ -62,14 +63,41 @@ class Waybill:
     created_at: datetime | None = None
 
 
+class ParcelState(StrEnum):
+    """Where a parcel is, in kramar's words; each adapter maps its carrier's codes onto these."""
+
+    CREATED = "created"  # the waybill exists; the parcel is not handed over yet
+    ACCEPTED = "accepted"  # the carrier has it, not moving yet (being packed, sorted)
+    IN_TRANSIT = "in_transit"
+    ARRIVED = "arrived"  # at the recipient's branch or locker
+    DELIVERED = "delivered"  # the recipient took it
+    REFUSED = "refused"  # the recipient refused it; it comes back
+    RETURNING = "returning"  # on its way back for another reason (storage ended, ...)
+    RETURNED = "returned"  # back with the sender
+    DELETED = "deleted"  # the waybill was deleted at the carrier
+    UNKNOWN = "unknown"  # the carrier does not know the number, or said something new
+
+    @property
+    def handed_over(self) -> bool:
+        """True once the carrier has the parcel: too late to delete its waybill."""
+        return self not in (ParcelState.CREATED, ParcelState.DELETED, ParcelState.UNKNOWN)
+
+
 @dataclass(frozen=True)
-class TrackingInfo:
+class ParcelEvent:
+    """What the carrier last said about one waybill, carrier-neutral (as payments' `Event`)."""
+
     number: str
-    status_code: int  # Nova Poshta StatusCode (see reference/novaposhta.md §4.3)
-    status_text: str = ""
-    actual_delivery: datetime | None = None
-    return_number: str = ""  # LastCreatedOnTheBasisNumber, when a return waybill exists
+    state: ParcelState
+    carrier_code: int | None = None  # the carrier's own code, kept for people (NP StatusCode)
+    text: str = ""  # the carrier's own words, shown to staff
+    return_number: str = ""  # the return waybill, when the carrier made one
+    delivered_at: datetime | None = None
+    cod_collected: bool = False  # cash on delivery was taken from the recipient
     raw: dict = field(default_factory=dict)
+
+
+TrackingInfo = ParcelEvent  # the old name, for importers that still use it
 
 
 @dataclass(frozen=True)
@@ -107,8 +135,8 @@ class Carrier(ABC):
         """Delete a waybill that was not handed over yet."""
 
     @abstractmethod
-    def track(self, *, numbers: list[str], phone: str) -> list[TrackingInfo]:
-        """Statuses of up to 100 waybills in one call."""
+    def track(self, *, numbers: list[str], phone: str) -> list[ParcelEvent]:
+        """What the carrier says about up to 100 waybills, in one call."""
 
     @abstractmethod
     def label_pdf(self, *, refs: list[str], layout: str) -> bytes:

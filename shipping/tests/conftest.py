@@ -24,7 +24,7 @@ def np_carrier(fake_np, monkeypatch):
     """The real Nova Poshta adapter, talking to the local fake, as shipping.services' carrier."""
     carrier = NovaPoshtaCarrier(fake_np.client())
     carrier.code = "novaposhta"
-    monkeypatch.setattr("shipping.services.get_carrier", lambda: carrier)
+    monkeypatch.setattr("shipping.carriers.get_carrier", lambda: carrier)
     config.NP_SENDER_COUNTERPARTY_REF = "sender-counterparty"
     config.NP_SENDER_CONTACT_REF = "sender-contact"
     config.NP_SENDER_PHONE = "380501112233"

@@ -9,6 +9,7 @@ from cart.tests.helpers import cart_of
 from catalog.models import Stock
 from orders.models import Order, Source
 from orders.services import confirm_order
+from shipping.carriers.sandbox import LVIV_REF
 from shipping.models import Shipment
 from shipping.services import create_labels, plan_shipments
 from tests.factories import ProductFactory, np_branch, place_test_order
@@ -372,3 +373,20 @@ def test_order_page_without_a_shipment_shows_no_parcel(client):
 
     assert response.status_code == 200
     assertNotContains(response, 'class="parcel"')
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/shipping/warehouses/", {"city": "\x00"}),
+        ("/shipping/warehouses/", {"city": LVIV_REF, "q": "a\x00b"}),
+        ("/shipping/cities/", {"q": "Ль\x00"}),
+    ],
+)
+def test_a_nul_byte_in_the_picker_is_a_400_with_a_message(client, path, params):
+    response = client.get(path, params)
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "The search contains a character that is not allowed.",
+        "code": "bad_query",
+    }

@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from orders.models import Order
 from shipping.models import Shipment
-from shipping.services import create_labels, plan_shipments
+from shipping.services import create_labels, plan_shipments, sender_from_settings
+from shipping.services.labels import _request_for
 from shipping.tests.conftest import confirmed_order
 
 pytestmark = pytest.mark.django_db
@@ -161,3 +162,84 @@ def test_a_late_answer_for_a_released_shipment_is_adopted_not_dropped(fake_np, n
     assert (shipment.status, shipment.tracking_number) == ("label_created", waybill.number)
     create_labels(now=timezone.now() + timedelta(hours=1))
     assert len(live_documents(fake_np)) == 1
+
+
+def test_an_order_edited_after_planning_goes_out_with_its_new_phone_name_and_branch(fake_np, np_carrier):
+    from orders.services import update_order_details
+    from shipping.carriers.sandbox import KYIV_REF
+    from shipping.tests.conftest import KYIV_BRANCH
+
+    # given a confirmed order whose shipment is planned with the old contact and branch
+    order = confirmed_order()
+    plan_shipments()
+    shipment = order.shipments.get()
+    assert shipment.recipient_phone != "+380931234567"
+    # when staff correct the phone, the name and the branch before the label is made
+    order = update_order_details(
+        order_id=order.pk,
+        expected_version=order.version,
+        changes={
+            "phone": "093 123 45 67",
+            "full_name": "Іваненко Марія",
+            "delivery_city_ref": KYIV_REF,
+            "delivery_warehouse_ref": KYIV_BRANCH,
+        },
+    )
+    assert create_labels() == 1
+
+    # then the waybill Nova Poshta received carries the order as it is now
+    (document,) = live_documents(fake_np)
+    assert (
+        document["RecipientsPhone"],
+        document["RecipientName"],
+        document["CityRecipient"],
+        document["RecipientAddress"],
+    ) == ("380931234567", "Іваненко Марія", KYIV_REF, KYIV_BRANCH)
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.recipient_phone, shipment.recipient_name, shipment.warehouse_ref) == (
+        "label_created",
+        "+380931234567",
+        "Іваненко Марія",
+        KYIV_BRANCH,
+    )
+
+
+def test_an_order_whose_branch_was_removed_after_planning_needs_attention_not_a_waybill(fake_np, np_carrier):
+    order = confirmed_order()
+    plan_shipments()
+    Order.objects.filter(pk=order.pk).update(delivery_warehouse_ref="")
+
+    assert create_labels() == 0
+
+    shipment = order.shipments.get()
+    assert (shipment.status, shipment.last_error) == (
+        "needs_attention",
+        "No Nova Poshta city or branch was chosen: fix the delivery data, then retry.",
+    )
+    assert fake_np.methods_called().count("InternetDocument.save") == 0
+
+
+def test_a_second_waybill_for_the_same_marker_flags_the_shipment_and_names_both(fake_np, np_carrier):
+    from shipping.services import _adopt
+
+    # given a labelled shipment, and a second waybill with its marker made by a lost call
+    order = confirmed_order()
+    plan_shipments()
+    create_labels()
+    shipment = order.shipments.get()
+    second = np_carrier.create_waybill(
+        _request_for(shipment, sender=sender_from_settings()),
+    )
+
+    # when that second waybill's answer turns up
+    _adopt(shipment_id=shipment.pk, waybill=second, note="late answer")
+
+    # then the shipment needs a person, who is told both numbers; the first is kept
+    first_number = shipment.tracking_number
+    shipment.refresh_from_db()
+    assert (shipment.status, shipment.tracking_number) == ("needs_attention", first_number)
+    assert shipment.last_error == (
+        f"Nova Poshta has two waybills for {order.number}: {first_number} and {second.number}. "
+        "Keep one, delete the other there."
+    )
+    assert len(live_documents(fake_np)) == 2

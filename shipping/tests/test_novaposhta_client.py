@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from shipping.carriers.base import CarrierError, City, Sender, TrackingInfo, WaybillRequest
+from shipping.carriers.base import CarrierError, City, ParcelEvent, ParcelState, Sender, WaybillRequest
 from shipping.carriers.novaposhta import (
     KYIV,
     NovaPoshtaCarrier,
@@ -20,6 +20,7 @@ from shipping.carriers.novaposhta import (
     parse_kopiyky,
     weight_kg,
 )
+from shipping.carriers.novaposhta.statuses import parcel_event
 from shipping.carriers.sandbox import KYIV_REF, LVIV_REF, SETTLEMENT_REFS, WAREHOUSE_ROWS
 from shipping.tests.fakes.novaposhta import FakeNovaPoshta
 
@@ -423,22 +424,49 @@ def test_track_sends_numbers_with_the_phone_and_maps_the_answer(fake, carrier):
             {"DocumentNumber": "20459999999999", "Phone": SENDER.phone},
         ]
     }
-    assert [(i.number, i.status_code, i.actual_delivery, i.return_number) for i in infos] == [
-        (received.number, 9, delivered_at, ""),
-        (refused.number, 102, None, "20450000009999"),
-        ("20459999999999", 3, None, ""),
+    assert [(i.number, i.state, i.carrier_code, i.delivered_at, i.return_number) for i in infos] == [
+        (received.number, ParcelState.DELIVERED, 9, delivered_at, ""),
+        (refused.number, ParcelState.REFUSED, 102, None, "20450000009999"),
+        ("20459999999999", ParcelState.UNKNOWN, 3, None, ""),
     ]
-    assert infos[0].status_text == "Відправлення отримано"
+    assert infos[0].text == "Відправлення отримано"
     assert infos[0].raw["ClientBarcode"] == "K-1"
-    assert isinstance(infos[0], TrackingInfo)
+    assert isinstance(infos[0], ParcelEvent)
 
 
 def test_a_money_transfer_document_is_not_a_return_waybill(fake, carrier):
     waybill = carrier.create_waybill(waybill_request(cod_amount=10000))
     fake.set_status(waybill.number, 106, return_number="0300-1234-5678")
     (info,) = carrier.track(numbers=[waybill.number], phone=SENDER.phone)
-    assert info.status_code == 106
+    assert (info.state, info.carrier_code, info.cod_collected) == (ParcelState.DELIVERED, 106, False)
     assert info.return_number == ""
+
+
+@pytest.mark.parametrize(
+    ("code", "state", "handed_over", "cod_collected"),
+    [
+        (1, "created", False, False),
+        (2, "deleted", False, False),
+        (3, "unknown", False, False),
+        (12, "accepted", True, False),
+        (4, "in_transit", True, False),
+        (7, "arrived", True, False),
+        (9, "delivered", True, False),
+        (10, "delivered", True, True),
+        (11, "delivered", True, True),
+        (102, "refused", True, False),
+        (105, "returning", True, False),
+        (999, "unknown", False, False),
+    ],
+)
+def test_status_codes_become_carrier_neutral_parcel_events(code, state, handed_over, cod_collected):
+    event = parcel_event(number="20450000000001", code=code, text="x")
+    assert (event.state, event.state.handed_over, event.cod_collected, event.carrier_code) == (
+        state,
+        handed_over,
+        cod_collected,
+        code,
+    )
 
 
 # --- labels -------------------------------------------------------------------------------------

@@ -114,10 +114,10 @@ def test_a_parcel_moves_through_the_statuses_with_time(carrier, clock):
     seen = []
     for _ in range(5):
         (info,) = carrier.track(numbers=[waybill.number], phone=SENDER.phone)
-        seen.append((info.status_code, info.actual_delivery))
+        seen.append((info.carrier_code, info.delivered_at))
         clock.advance(STEP)
     assert seen == [(1, None), (4, None), (7, None), (9, START + timedelta(seconds=3 * STEP)), (9, seen[3][1])]
-    assert info.status_text == "Відправлення отримано"
+    assert info.text == "Відправлення отримано"
     assert info.raw["StatusCode"] == "9"
 
 
@@ -125,7 +125,7 @@ def test_a_cash_on_delivery_parcel_ends_with_the_money_paid_out(carrier, clock):
     waybill = carrier.create_waybill(waybill_request(cod_amount=49999))
     codes = []
     for _ in range(5):
-        codes.append(carrier.track(numbers=[waybill.number], phone=SENDER.phone)[0].status_code)
+        codes.append(carrier.track(numbers=[waybill.number], phone=SENDER.phone)[0].carrier_code)
         clock.advance(STEP)
     assert codes == [1, 4, 7, 10, 11]
     assert waybill.cost == 7000 + 2000 + 999
@@ -135,19 +135,19 @@ def test_a_refusing_recipient_sends_the_parcel_back_on_a_return_waybill(carrier,
     waybill = carrier.create_waybill(waybill_request(recipient_phone=sorted(REFUSING_PHONES)[0]))
     clock.advance(3 * STEP)
     (info,) = carrier.track(numbers=[waybill.number], phone=SENDER.phone)
-    assert info.status_code == 102
+    assert info.carrier_code == 102
     assert re.fullmatch(r"2045\d{10}", info.return_number)
     assert info.return_number != waybill.number
     codes = []
     for _ in range(3):
-        codes.append(carrier.track(numbers=[info.return_number], phone=SENDER.phone)[0].status_code)
+        codes.append(carrier.track(numbers=[info.return_number], phone=SENDER.phone)[0].carrier_code)
         clock.advance(STEP)
     assert codes == [5, 7, 9]
 
 
 def test_an_unknown_number_is_not_found(carrier):
     (info,) = carrier.track(numbers=["20459999999999"], phone=SENDER.phone)
-    assert (info.number, info.status_code) == ("20459999999999", 3)
+    assert (info.number, info.carrier_code) == ("20459999999999", 3)
 
 
 def test_track_refuses_more_than_100_numbers(carrier):
@@ -159,7 +159,7 @@ def test_delete_works_while_created_and_tracking_shows_deleted(carrier):
     waybill = carrier.create_waybill(waybill_request())
     carrier.delete_waybill(ref=waybill.ref)
     (info,) = carrier.track(numbers=[waybill.number], phone=SENDER.phone)
-    assert info.status_code == 2
+    assert info.carrier_code == 2
     with pytest.raises(CarrierError) as caught:
         carrier.delete_waybill(ref=waybill.ref)
     assert caught.value.codes == ("20000200205",)
@@ -171,7 +171,7 @@ def test_delete_is_refused_once_the_parcel_moved_and_changes_nothing(carrier, cl
     with pytest.raises(CarrierError) as caught:
         carrier.delete_waybill(ref=waybill.ref)
     assert (caught.value.transient, caught.value.codes) == (False, ("20000200153",))
-    assert carrier.track(numbers=[waybill.number], phone=SENDER.phone)[0].status_code == 4
+    assert carrier.track(numbers=[waybill.number], phone=SENDER.phone)[0].carrier_code == 4
 
 
 @pytest.mark.parametrize(

@@ -133,7 +133,7 @@ def test_cancelling_after_hand_over_needs_a_person(fake_np, np_carrier):
     order, shipment = labelled(fake_np)
     track_after(fake_np, shipment, 1)  # still label_created, but let us say the carrier took it:
     fake_np.set_status(shipment.tracking_number, 4)
-    shipment.__class__.objects.filter(pk=shipment.pk).update(carrier_status_code=4)
+    shipment.__class__.objects.filter(pk=shipment.pk).update(carrier_status_code=4, handed_over_at=timezone.now())
     cancel_order(order_id=order.pk, by=None, reason="Too late", source=Source.ADMIN)
 
     cancel_waybills_of_cancelled_orders()
@@ -202,3 +202,19 @@ def test_voiding_a_waybill_makes_a_new_one_with_the_orders_current_data(fake_np,
     second = order.shipments.exclude(pk=first.pk).get()
     assert (second.status, second.marker, order.status) == ("label_created", f"{order.number}-2", "shipped")
     assert order.tracking_number == second.tracking_number != first.tracking_number
+
+
+def test_the_first_hand_over_is_recorded_once_and_ends_the_not_handed_over_rule(fake_np, np_carrier):
+    from shipping.selectors import awaiting_hand_over
+
+    order, shipment = labelled(fake_np)
+    assert (awaiting_hand_over(shipment), order.handed_over_at) == (True, None)
+    shipment = track_after(fake_np, shipment, 1)  # still only created: nothing changes
+    assert shipment.handed_over_at is None
+    shipment = track_after(fake_np, shipment, 12)  # Nova Poshta is packing it: it has the parcel
+    first = shipment.handed_over_at
+    assert (shipment.status, first is not None) == ("label_created", True)
+    order.refresh_from_db()
+    assert (awaiting_hand_over(shipment), order.handed_over_at) == (False, first)
+    shipment = track_after(fake_np, shipment, 4)
+    assert (shipment.status, shipment.handed_over_at) == ("in_transit", first)

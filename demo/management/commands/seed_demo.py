@@ -17,12 +17,12 @@ from accounts import roles
 from accounts.models import User
 from catalog.models import Product
 from catalog.services import create_product
+from directory.models import City, Warehouse
 from orders.models import Order, Source
 from orders.services import confirm_order, place_order
 from shipping.carriers import get_carrier
 from shipping.carriers.base import CarrierError
 from shipping.directory import sync_directory
-from shipping.models import City, Warehouse
 
 DEFAULT_PASSWORD = "kramar-demo"
 

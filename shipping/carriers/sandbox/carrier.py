@@ -13,7 +13,6 @@ stable; a flushed cache starts the count again.
 """
 
 import hashlib
-import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
@@ -24,7 +23,7 @@ from shipping.carriers.base import (
     Carrier,
     CarrierError,
     City,
-    TrackingInfo,
+    ParcelEvent,
     Warehouse,
     Waybill,
     WaybillRequest,
@@ -35,10 +34,12 @@ from shipping.carriers.novaposhta import (
     kyiv_today,
     warehouse_from_row,
 )
+from shipping.carriers.novaposhta.statuses import parcel_event
+from shipping.carriers.sandbox.directory import CITY_ROWS, WAREHOUSE_ROWS, _ref
+from shipping.carriers.sandbox.pdf import PAGE_SIZES, simple_pdf
 
 KEY_PREFIX = "sandbox-carrier:"
 STATE_TTL = 60 * 24 * 3600
-NAMESPACE = uuid.UUID("5b1f3c0e-7f47-4c55-9a53-2b3d9d5a0c11")  # sandbox Refs and synthetic directory Refs
 
 NORMAL_PATH = (1, 4, 7, 9)
 COD_PATH = (1, 4, 7, 10, 11)
@@ -60,145 +61,6 @@ STATUS_TEXT = {
     102: "Відмова одержувача (створено заявку на повернення)",
 }
 RECEIVED_CODES = frozenset({9, 10, 11})
-
-
-def _ref(name: str) -> str:
-    return str(uuid.uuid5(NAMESPACE, name))
-
-
-# --- the built-in directory, in Nova Poshta's own row shapes ----------------------------------
-# Kyiv's and Lviv's city Refs are NP's real ones (reference §4.2, §5.2); the other cities' are
-# believed real; settlement and branch Refs are synthetic except Kyiv branch №1 (§5.3).
-
-KYIV_REF = "8d5a980d-391c-11dd-90d9-001a92567626"
-LVIV_REF = "db5c88f5-391c-11dd-90d9-001a92567626"
-ODESA_REF = "db5c88d0-391c-11dd-90d9-001a92567626"
-KHARKIV_REF = "db5c88e0-391c-11dd-90d9-001a92567626"
-DNIPRO_REF = "db5c88f0-391c-11dd-90d9-001a92567626"
-
-CARGO = "9a68df70-0267-42a8-bb5c-37f427e36ee4"
-POSTAL = "841339c7-591a-42e2-8233-7a0a00f0ed6f"
-POSTOMAT = "f9316480-5f2d-425d-bc2c-ac7cd29decf0"
-
-
-def _city(ref: str, name: str, area: str, city_id: str) -> dict:
-    return {
-        "Ref": ref,
-        "Description": name,
-        "DescriptionRu": "",
-        "AreaDescription": area,
-        "SettlementTypeDescription": "місто",
-        "CityID": city_id,
-        "IsBranch": "0",
-    }
-
-
-CITY_ROWS = [
-    _city(KYIV_REF, "Київ", "Київська", "4"),
-    _city(LVIV_REF, "Львів", "Львівська", "8"),
-    _city(ODESA_REF, "Одеса", "Одеська", "5"),
-    _city(KHARKIV_REF, "Харків", "Харківська", "3"),
-    _city(DNIPRO_REF, "Дніпро", "Дніпропетровська", "1"),
-]
-# The settlement Refs (searchSettlements' `Ref`, getWarehouses' `SettlementRef`) differ from
-# the city Refs; only Kyiv's is real (§5.1).
-SETTLEMENT_REFS = {
-    KYIV_REF: "e718a680-4b33-11e4-ab6d-005056801329",
-    LVIV_REF: _ref("settlement:lviv"),
-    ODESA_REF: _ref("settlement:odesa"),
-    KHARKIV_REF: _ref("settlement:kharkiv"),
-    DNIPRO_REF: _ref("settlement:dnipro"),
-}
-_CITY_NAME = {row["Ref"]: row["Description"] for row in CITY_ROWS}
-
-
-def _warehouse(city_ref: str, number: str, address: str, type_ref: str, *, ref: str = "", working=True) -> dict:
-    locker = type_ref == POSTOMAT
-    small = type_ref == POSTAL
-    if locker:
-        description = f'Поштомат "Нова Пошта" №{number}: {address}'
-    elif small:
-        description = f"Відділення №{number} (до 30 кг): {address}"
-    else:
-        description = f"Відділення №{number}: {address}"
-    return {
-        "Ref": ref or _ref(f"warehouse:{city_ref}:{number}"),
-        "SiteKey": str(10000 + int(number) % 10000),
-        "Description": description,
-        "ShortAddress": f"{_CITY_NAME[city_ref]}, {address}",
-        "TypeOfWarehouse": type_ref,
-        "CategoryOfWarehouse": "Postomat" if locker else "Branch",
-        "Number": number,
-        "CityRef": city_ref,
-        "CityDescription": _CITY_NAME[city_ref],
-        "SettlementRef": SETTLEMENT_REFS[city_ref],
-        "TotalMaxWeightAllowed": "0",
-        "PlaceMaxWeightAllowed": "20" if locker else "30" if small else "1100",
-        "WarehouseStatus": "Working" if working else "Closed",
-        "DenyToSelect": "0",
-        "CanGetMoneyTransfer": "0" if locker else "1",
-        "PostMachineType": "FullDayService" if locker else "",
-    }
-
-
-WAREHOUSE_ROWS = [
-    _warehouse(KYIV_REF, "1", "вул. Пирогівський шлях, 135", CARGO, ref="1ec09d88-e1c2-11e3-8c4a-0050568002cf"),
-    _warehouse(KYIV_REF, "2", "вул. Богатирська, 11", POSTAL),
-    _warehouse(KYIV_REF, "3", "вул. Слобожанська, 13", POSTAL),
-    _warehouse(KYIV_REF, "5501", "вул. Хрещатик, 22 (біля входу)", POSTOMAT),
-    _warehouse(LVIV_REF, "1", "вул. Городоцька, 359", CARGO),
-    _warehouse(LVIV_REF, "2", "вул. Пасічна, 168", POSTAL),
-    _warehouse(LVIV_REF, "3", "вул. Шевченка, 60", POSTAL),
-    _warehouse(LVIV_REF, "7201", "просп. Свободи, 1 (супермаркет)", POSTOMAT),
-    _warehouse(ODESA_REF, "1", "вул. Базова, 16", CARGO),
-    _warehouse(ODESA_REF, "2", "вул. Дерибасівська, 1", POSTAL),
-    _warehouse(KHARKIV_REF, "1", "вул. Польова, 67", CARGO),
-    _warehouse(KHARKIV_REF, "2", "вул. Сумська, 10", POSTAL, working=False),
-    _warehouse(DNIPRO_REF, "1", "вул. Маршала Малиновського, 114", CARGO),
-    _warehouse(DNIPRO_REF, "2", "просп. Дмитра Яворницького, 50", POSTAL),
-]
-
-
-# --- a minimal PDF, written by hand ----------------------------------------------------------
-
-
-def _pdf_text(text: str) -> str:
-    # The built-in Helvetica speaks Latin-1 at best; labels stay ASCII.
-    ascii_text = text.encode("ascii", "replace").decode("ascii")
-    return ascii_text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
-
-
-def simple_pdf(pages: list[list[str]], *, width: float, height: float) -> bytes:
-    """A valid PDF 1.4 with one page of text lines per entry in `pages`."""
-    objects: list[bytes] = []
-    page_ids = [4 + 2 * i for i in range(len(pages))]
-    objects.append(b"<< /Type /Catalog /Pages 2 0 R >>")
-    kids = " ".join(f"{pid} 0 R" for pid in page_ids)
-    objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {len(pages)} >>".encode())
-    objects.append(b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>")
-    for pid, lines in zip(page_ids, pages, strict=True):
-        objects.append(
-            f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 {width:.2f} {height:.2f}] "
-            f"/Resources << /Font << /F1 3 0 R >> >> /Contents {pid + 1} 0 R >>".encode()
-        )
-        commands = ["BT", "/F1 12 Tf", "14 TL", f"14 {height - 28:.2f} Td"]
-        commands += [f"({_pdf_text(line)}) '" for line in lines]
-        commands.append("ET")
-        stream = "\n".join(commands).encode()
-        objects.append(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref_at = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref_at)
-    return bytes(out)
-
-
-PAGE_SIZES = {"100x100": (283.46, 283.46), "a4": (595.28, 841.89)}
 
 
 # --- the carrier ------------------------------------------------------------------------------
@@ -338,7 +200,7 @@ class SandboxCarrier(Carrier):
         doc["deleted_at"] = at
         self._store(doc)
 
-    def track(self, *, numbers: list[str], phone: str) -> list[TrackingInfo]:
+    def track(self, *, numbers: list[str], phone: str) -> list[ParcelEvent]:
         if len(numbers) > 100:
             raise ValueError(f"Nova Poshta tracks at most 100 waybills per call, got {len(numbers)}")
         at = self._timestamp()
@@ -346,7 +208,7 @@ class SandboxCarrier(Carrier):
         for number in numbers:
             doc = self._by_number(number)
             if doc is None:
-                infos.append(TrackingInfo(number=number, status_code=3, status_text=STATUS_TEXT[3]))
+                infos.append(parcel_event(number=number, code=3, text=STATUS_TEXT[3]))
                 continue
             status, received_at = self._status(doc, at)
             return_number = self._return_number(doc, at)
@@ -360,11 +222,11 @@ class SandboxCarrier(Carrier):
                 "ActualDeliveryDate": actual.strftime("%Y-%m-%d %H:%M:%S") if actual else "",
             }
             infos.append(
-                TrackingInfo(
+                parcel_event(
                     number=number,
-                    status_code=status,
-                    status_text=STATUS_TEXT[status],
-                    actual_delivery=actual,
+                    code=status,
+                    text=STATUS_TEXT[status],
+                    delivered_at=actual,
                     return_number=return_number,
                     raw=raw,
                 )

@@ -1,0 +1,5 @@
+from core.exceptions import ValidationError
+
+
+class InvalidDelivery(ValidationError):
+    code = "invalid_delivery"

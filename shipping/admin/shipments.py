@@ -1,0 +1,169 @@
+"""The parcel queue: what to label, what was labelled, what a person must fix.
+
+Nothing here edits a shipment: every change goes through shipping.services, and every button
+and action checks the manage_shipment permission again on the server, whatever the page showed.
+Labels are fetched by our server and handed over as a PDF; the carrier's print URL (which
+carries the API key) never reaches a browser.
+"""
+
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import Truncator
+
+from core.admin import ReadOnlyAdmin, badge, phone_in_search
+from core.circuit import describe
+from core.money import format_money
+from shipping import carriers
+from shipping.admin.actions import ShipmentActionsMixin
+from shipping.admin.helpers import MANAGE_PERMISSION, STATUS_COLOURS, QueueFilter, directory_names
+from shipping.admin.pages import ShipmentPagesMixin
+from shipping.models import Shipment
+from shipping.services.breaker import carrier_breaker
+
+
+@admin.register(Shipment)
+class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
+    list_display = (
+        "marker",
+        "order_link",
+        "status_badge",
+        "tracking_number",
+        "carrier_status_text",
+        "recipient",
+        "destination",
+        "cod_display",
+        "attempts",
+        "last_error_short",
+        "label_created_at",
+    )
+    list_display_links = ("marker",)
+    list_filter = ("status", "carrier", QueueFilter)
+    list_select_related = ("order",)
+    search_fields = ("=tracking_number", "marker", "order__number")
+    search_help_text = "TTN, order number or the recipient's phone (any format)."
+    date_hierarchy = "created_at"
+    actions = ["download_labels_100x100", "download_labels_a4", "retry_selected", "void_waybills", "cancel_parcels"]
+    MANAGE_ACTIONS = frozenset(actions)
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    ("marker", "order_link"),
+                    ("status_badge", "carrier"),
+                    ("tracking_number", "return_tracking_number"),
+                    ("carrier_status_code", "carrier_status_text"),
+                    "estimated_delivery",
+                ]
+            },
+        ),
+        ("Recipient", {"fields": ["recipient", "destination", "city_ref", "warehouse_ref"]}),
+        ("Parcel", {"fields": ["weight_grams", "declared_value_display", "cod_display", "cost_display"]}),
+        (
+            "Label",
+            {"fields": ["waybill_ref", "attempts", "last_error", "creating_since", "next_attempt_at"]},
+        ),
+        (
+            "Timestamps",
+            {
+                "classes": ["collapse"],
+                "fields": ["created_at", "label_created_at", "next_poll_at", "delivered_at", "updated_at"],
+            },
+        ),
+    ]
+    readonly_fields = flatten_fieldsets(fieldsets)
+    change_form_template = "admin/shipping/shipment/change_form.html"
+
+    # --- permissions ---------------------------------------------------------------------------
+
+    def has_manage_permission(self, request):
+        return request.user.has_perm(MANAGE_PERMISSION)
+
+    def _require_manage(self, request, shipment=None):
+        if not (self.has_view_permission(request, shipment) and self.has_manage_permission(request)):
+            raise PermissionDenied
+
+    def changelist_view(self, request, extra_context=None):
+        # Django answers an action the user may not run with "No action selected"; a forged
+        # or stale POST for one of ours is refused outright instead.
+        if (
+            request.method == "POST"
+            and request.POST.get("action") in self.MANAGE_ACTIONS
+            and not self.has_manage_permission(request)
+        ):
+            raise PermissionDenied
+        state = carrier_breaker(carriers.get_carrier()).state()
+        extra_context = {
+            **(extra_context or {}),
+            "carrier_circuit": {"name": state.name, "state": state.state, "line": describe(state)},
+        }
+        return super().changelist_view(request, extra_context)
+
+    # --- columns -------------------------------------------------------------------------------
+
+    @admin.display(description="order", ordering="order__number")
+    def order_link(self, shipment):
+        url = reverse("admin:orders_order_change", args=[shipment.order_id])
+        return format_html('<a href="{}">{}</a>', url, shipment.order.number)
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, shipment):
+        return badge(
+            f"kr-status-{shipment.status}",
+            STATUS_COLOURS.get(shipment.status, "#757575"),
+            shipment.get_status_display(),
+        )
+
+    @admin.display(description="recipient")
+    def recipient(self, shipment):
+        return format_html("{}<br>{}", shipment.recipient_name, shipment.recipient_phone)
+
+    @admin.display(description="city / branch")
+    def destination(self, shipment):
+        places = getattr(shipment, "kramar_places", None)
+        if places is None:
+            places = directory_names([shipment])
+        city, branch = places.get(shipment.pk, ("", ""))
+        if not (shipment.city_ref or shipment.warehouse_ref):
+            return "— (not chosen)"
+        return format_html(
+            "{}<br>{}",
+            city or f"unknown city {shipment.city_ref}",
+            branch or f"unknown branch {shipment.warehouse_ref}",
+        )
+
+    @admin.display(description="COD", ordering="cod_amount")
+    def cod_display(self, shipment):
+        return format_money(shipment.cod_amount, shipment.order.currency) if shipment.cod_amount else "—"
+
+    @admin.display(description="declared value")
+    def declared_value_display(self, shipment):
+        return format_money(shipment.declared_value, shipment.order.currency)
+
+    @admin.display(description="delivery cost")
+    def cost_display(self, shipment):
+        return format_money(shipment.cost, shipment.order.currency) if shipment.cost is not None else "—"
+
+    @admin.display(description="last error")
+    def last_error_short(self, shipment):
+        if not shipment.last_error:
+            return ""
+        return format_html('<span title="{}">{}</span>', shipment.last_error, Truncator(shipment.last_error).chars(80))
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        shipments = list(changelist.result_list)  # evaluated once here; the page reuses these rows
+        places = directory_names(shipments)
+        for shipment in shipments:
+            shipment.kramar_places = places
+        return changelist
+
+    def get_search_results(self, request, queryset, search_term):
+        # A whole phone in any spelling finds that recipient; anything else is the usual search.
+        phone = phone_in_search(search_term)
+        if phone:
+            return queryset.filter(recipient_phone=phone), False
+        return super().get_search_results(request, queryset, search_term)
