@@ -49,6 +49,18 @@ def enqueue(task: str, /, **kwargs) -> None:
     _write(task, kwargs, dedupe_key=None)
 
 
+def enqueue_many(task: str, /, kwargs_list: list[dict]) -> None:
+    """`enqueue` for a batch (one INSERT whatever its size): the same task, once per kwargs."""
+    from core.models import OutboxMessage
+
+    if not kwargs_list:
+        return
+    celery_task(task)
+    messages = OutboxMessage.objects.bulk_create([OutboxMessage(task=task, kwargs=kwargs) for kwargs in kwargs_list])
+    ids = [message.pk for message in messages]
+    transaction.on_commit(lambda: relay_now(ids))
+
+
 def enqueue_once(task: str, /, *, dedupe_key: str, **kwargs) -> bool:
     """Like `enqueue`, but at most one message per `dedupe_key` is ever written; False if it was."""
     return _write(task, kwargs, dedupe_key=dedupe_key)

@@ -22,8 +22,15 @@ class Boom(Exception):
     pass
 
 
-def test_a_rolled_back_transaction_leaves_no_message(django_capture_on_commit_callbacks):
+def an_order():
+    """An order to write messages about, without the messages its own checkout wrote."""
     order = place_test_order()
+    OutboxMessage.objects.all().delete()  # its "placed" e-mail: each test counts only its own
+    return order
+
+
+def test_a_rolled_back_transaction_leaves_no_message(django_capture_on_commit_callbacks):
+    order = an_order()
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom), transaction.atomic():
         enqueue(EMAIL_TASK, order_id=order.pk, kind="confirmed")
         raise Boom
@@ -34,7 +41,7 @@ def test_a_rolled_back_transaction_leaves_no_message(django_capture_on_commit_ca
 
 
 def test_a_committed_message_is_sent_exactly_once(django_capture_on_commit_callbacks):
-    order = place_test_order()
+    order = an_order()
     with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
         enqueue(EMAIL_TASK, order_id=order.pk, kind="confirmed")
 
@@ -59,7 +66,7 @@ def test_a_misspelt_task_fails_in_the_callers_transaction():
 
 
 def test_broker_down_the_caller_commits_the_message_waits_then_is_sent(real_broker, django_capture_on_commit_callbacks):
-    order = place_test_order()
+    order = an_order()
     real_broker.stop()
 
     # when a transaction enqueues while Redis is down, it commits and nothing raises into it
@@ -95,7 +102,7 @@ def test_broker_down_the_caller_commits_the_message_waits_then_is_sent(real_brok
 
 def test_failures_back_off_exponentially_and_the_message_dies_after_max_attempts(real_broker, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 3
-    order = place_test_order()
+    order = an_order()
     enqueue(EMAIL_TASK, order_id=order.pk, kind="placed")  # autocommit: relayed at once, sent
     real_broker.stop()
     with transaction.atomic():
@@ -122,7 +129,7 @@ def test_failures_back_off_exponentially_and_the_message_dies_after_max_attempts
 
 
 def test_a_broken_message_does_not_hold_the_others_back(real_broker):
-    order = place_test_order()
+    order = an_order()
     OutboxMessage.objects.create(task="orders.tasks.no_such_task", kwargs={})
     OutboxMessage.objects.create(task=EMAIL_TASK, kwargs={"order_id": order.pk, "kind": "placed"})
 
@@ -135,7 +142,7 @@ def test_a_broken_message_does_not_hold_the_others_back(real_broker):
 
 
 def test_the_relay_batch_costs_the_same_queries_whatever_its_size(real_broker):
-    order = place_test_order()
+    order = an_order()
 
     def queries_to_relay(n: int) -> int:
         OutboxMessage.objects.bulk_create(
@@ -162,7 +169,7 @@ def test_purge_drops_only_messages_sent_long_ago(settings):
 
 
 def test_the_order_email_goes_out_once_when_delivered_twice():
-    order = place_test_order()
+    order = an_order()
 
     for _ in range(2):  # the same message delivered twice (published twice, or redelivered)
         send_order_email_task.apply(kwargs={"order_id": order.pk, "kind": "confirmed"}, task_id="outbox-7")

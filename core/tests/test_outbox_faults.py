@@ -12,20 +12,17 @@ it (their engineers are converting them). Until then a broker that is down makes
 while the call sites still use it, and the marker lifts itself when the source no longer does.
 """
 
-import inspect
 import time
 from collections import Counter
 
 import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.signals import task_postrun
+from constance.test import override_config
 from django.core import mail
 from django.db import connection
 from django.test import Client
 
-import orders.services.checkout
-import orders.services.transitions
-import payments.services
 from config.celery import app as celery_app
 from core.models import OutboxMessage
 from core.outbox import relay
@@ -35,10 +32,6 @@ from payments.providers import get_provider
 from payments.services import start_order_payment
 from payments.views import callback_url_for, return_url_for
 from tests.factories import ProductFactory, np_branch, place_test_order
-
-
-def still_uses_delay_on_commit(*modules) -> bool:
-    return any("delay_on_commit" in inspect.getsource(m) for m in modules)
 
 
 def checkout(client: Client, product, branch) -> int:
@@ -85,11 +78,7 @@ def fault_shop(transactional_db, django_db_serialized_rollback, real_broker):
     return real_broker
 
 
-@pytest.mark.xfail(
-    still_uses_delay_on_commit(orders.services.checkout),
-    reason="checkout still sends its e-mail with delay_on_commit, which raises while Redis is down",
-    strict=True,
-)
+@override_config(RATE_LIMIT_CHECKOUT="100/m", RATE_LIMIT_CART_ADD="100/m")  # 20 shoppers behind one IP
 def test_checkouts_while_redis_is_down_lose_no_order_and_no_email(fault_shop):
     product = ProductFactory(stock=100)
     branch = np_branch("Київ", "1")
@@ -116,12 +105,6 @@ def test_checkouts_while_redis_is_down_lose_no_order_and_no_email(fault_shop):
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
 
 
-@pytest.mark.xfail(
-    still_uses_delay_on_commit(orders.services.transitions, payments.services),  # payments: none today
-    reason="payments' ingest and orders' transitions still use delay_on_commit, which raises after the "
-    "commit while Redis is down and marks the applied webhook event failed",
-    strict=True,
-)
 def test_webhooks_while_redis_is_down_apply_every_payment_and_lose_no_email(fault_shop):
     sandbox = get_provider("sandbox")
     product = ProductFactory(stock=100, price=49900)

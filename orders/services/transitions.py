@@ -320,7 +320,9 @@ def _expire_batch(batch: list[Order]) -> None:
     release_reservations(references=[o.stock_reference for o in batch])
     for order in batch:
         release_store_credit(order=order)  # no query unless the order held store credit
-        outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="expired")
+    outbox.enqueue_many(
+        "orders.tasks.send_order_email_task", [{"order_id": order.pk, "kind": "expired"} for order in batch]
+    )
 
 
 def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:

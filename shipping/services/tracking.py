@@ -41,7 +41,7 @@ def _apply_event(shipment: Shipment, event: ParcelEvent, *, now) -> None:
     if event.state.handed_over and shipment.handed_over_at is None:
         shipment.handed_over_at = now
         # The order itself knows it can no longer be cancelled or edited (orders decides that).
-        record_handover(order_id=order.pk, at=now)
+        record_handover(order_id=order.pk, at=timezone.now())
     reason = f"Nova Poshta: {event.text or event.state}"
     if shipment.status == S.RETURNING:
         if event.return_number:
