@@ -1,10 +1,11 @@
 """The webhook inbox: one path applies every provider fact, whether webhook or poll.
 
-`ingest_update` records the fact in the inbox under a unique dedupe key (a redelivery
-changes nothing), locks the order and then the payment (the global lock order: order,
-payment, stock, ledger), checks merchant, amount and currency (a mismatch goes to review,
-never to capture), and applies the payment transition, its ledger entry and the order
-transition in one transaction. No network call happens while a row is locked.
+`ingest_update` records the fact in the inbox under a unique key naming the provider's
+transaction, status, amount, currency and merchant (a redelivery changes nothing; a fact
+that differs from one under review is recorded and judged on its own), locks the order and
+then the payment (the global lock order: order, payment, stock, ledger), checks merchant,
+amount and currency (a mismatch goes to review, never to capture), and applies the payment
+transition, its ledger entry and the order transition in one transaction. No network call happens while a row is locked.
 """
 
 import dataclasses
@@ -95,7 +96,7 @@ def ingest_update(
     remote_ip: str | None = None,
 ) -> WebhookEvent:
     """Record one verified provider fact in the inbox and apply it, exactly once."""
-    key = update.dedupe_key
+    key = update.inbox_key
     try:
         with transaction.atomic():
             try:
