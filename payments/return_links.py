@@ -1,0 +1,20 @@
+"""The secret of a shopper's return URL.
+
+The payment reference is the provider's order id: providers, their logs and the shopper's
+browser history all see it, so it proves nothing. The return URL carries, next to it, a
+signature of the reference with our SECRET_KEY (django.core.signing); only a URL we gave a
+provider for that payment has it.
+"""
+
+from django.core import signing
+from django.utils.crypto import constant_time_compare
+
+SALT = "payments.return"
+
+
+def return_token(*, reference) -> str:
+    return signing.Signer(salt=SALT).signature(str(reference))
+
+
+def is_valid_return_token(*, reference, token: str) -> bool:
+    return bool(token) and constant_time_compare(token, return_token(reference=reference))
