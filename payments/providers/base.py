@@ -25,6 +25,7 @@ class Event(StrEnum):
     EXPIRED = "expired"  # the payment window closed unpaid
     REFUND_PENDING = "refund_pending"  # a refund is in progress at the provider
     REFUNDED = "refunded"  # some or all of the money went back (see refunded_total)
+    CHARGEBACK = "chargeback"  # the cardholder disputes the payment at their bank (a chargeback notice)
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from payments.exceptions import PaymentNotPossible
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
 from payments.providers.base import Event, InvalidSignature, MalformedCallback, ProviderUpdate
-from payments.services import capture, refunds
+from payments.services import capture, disputes, refunds
 from payments.services.locks import APPLIED_FIELDS, lock_payment
 
 logger = logging.getLogger(__name__)
@@ -215,6 +215,13 @@ def _apply(event: WebhookEvent, update: ProviderUpdate, *, provider_code: str) -
         event.result, event.result_detail = R.REVIEW, problem
         logger.error("payment %s needs review: %s", payment.reference, problem)
         return
+    if payment.status == Payment.Status.DISPUTED and update.event == Event.REFUNDED:
+        # Refunds are frozen during a dispute: money reported back now needs a person.
+        payment.needs_review = True
+        payment.review_reason = "The provider reports a refund of a disputed payment: check it there."
+        payment.save(update_fields=["needs_review", "review_reason", "updated_at"])
+        event.result, event.result_detail = R.REVIEW, "refund reported while the payment is disputed"
+        return
     payment.last_provider_status = update.provider_status[:50]
     if update.provider_payment_id:
         payment.provider_payment_id = update.provider_payment_id[:100]
@@ -225,6 +232,7 @@ def _apply(event: WebhookEvent, update: ProviderUpdate, *, provider_code: str) -
         Event.EXPIRED: capture.on_failed,
         Event.REFUND_PENDING: refunds.on_refund_pending,
         Event.REFUNDED: refunds.on_refunded,
+        Event.CHARGEBACK: disputes.on_chargeback,
     }[update.event]
     outcome = handler(payment, order, update)
     payment.save(update_fields=APPLIED_FIELDS)
