@@ -157,3 +157,14 @@ def test_a_lost_dispute_is_booked_as_a_chargeback_loss_and_the_books_still_balan
     call_command("ledger_verify")  # the command exits non-zero on a failed check
     with pytest.raises(RefundNotPossible, match="this one is charged_back"):
         refund(captured, amount=100, key="k3")
+
+
+def test_a_refund_reported_during_a_dispute_goes_to_review(sandbox, captured):
+    open_dispute(payment_id=captured.pk, by=None, reason="bank letter")
+
+    deliver(sandbox, captured, status="refunded", refunded=40000)
+
+    captured.refresh_from_db()
+    assert (captured.status, captured.refunded_amount, captured.needs_review) == ("disputed", 0, True)
+    assert WebhookEvent.objects.filter(event="refunded").get().result == "review"
+    assert not JournalEntry.objects.filter(kind="refund").exists()
