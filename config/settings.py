@@ -406,6 +406,8 @@ PAYMENT_PROVIDERS = {
         "merchant_id": env("LIQPAY_PUBLIC_KEY", default=""),
         "secret": env("LIQPAY_PRIVATE_KEY", default=""),
         "base_url": env("LIQPAY_BASE_URL", default="https://www.liqpay.ua"),
+        # A test merchant: checkouts ask for sandbox payments and LiqPay's "sandbox" status captures.
+        "test_mode": env.bool("LIQPAY_TEST_MODE", default=False),
     },
     "sandbox": {
         "enabled": env.bool("PAYMENTS_SANDBOX", default=DEBUG),

@@ -14,3 +14,8 @@ def normal_sign(account_type: str) -> int:
 
 def wallet_code(user_id: int) -> str:
     return f"{WALLET_PREFIX}{user_id}"
+
+
+# Money a provider took back after a lost chargeback (expense; created by payments' migration
+# 0005_disputes, since payments is what books it).
+CHARGEBACK_LOSSES = "chargeback_losses"

@@ -45,6 +45,11 @@ def payment_order_closed_refund(*, reference: str) -> str:
     return f"payment:{reference}:order-closed"
 
 
+def payment_chargeback(*, reference: str) -> str:
+    """A lost dispute: the provider took the payment's money back (at most once per payment)."""
+    return f"payment:{reference}:chargeback"
+
+
 def refund(*, refund_id: int) -> str:
     """A refund confirmed by the provider."""
     return f"refund:{refund_id}"

@@ -5,11 +5,9 @@ rows (the cart app, through orders.cart); the rules (stock, prices, idempotency)
 the services.
 """
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -255,27 +253,17 @@ def _checkout_submit(request, cart: Cart):
 def _go_pay(request, order, provider: str):
     """Straight from checkout to the provider's page; if it is down, the order page offers a retry.
 
-    The payment is started through payments' service, with the URLs payments names
-    (payments:return, payments:callback); no view of payments is imported.
+    The payment is started through payments' service, which builds the return URL (with its
+    secret) and the callback URL itself; no view of payments is imported.
     """
     try:
-        payment = start_order_payment(
-            order_id=order.pk, provider_code=provider, return_url_for=_return_url, callback_url_for=_callback_url
-        )
+        payment = start_order_payment(order_id=order.pk, provider_code=provider)
     except DomainError as exc:
         messages.error(request, exc.message)
         return _redirect_see_other(order)
     if payment.redirect_url:
         return HttpResponseRedirect(payment.redirect_url)
     return render(request, "payments/redirect.html", {"payment": payment})  # a self-submitting form (LiqPay)
-
-
-def _return_url(payment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:return", kwargs={"reference": payment.reference})
-
-
-def _callback_url(payment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:callback", kwargs={"provider": payment.provider})
 
 
 def _picked_delivery(form: CheckoutForm) -> tuple[City, Warehouse] | None:

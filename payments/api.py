@@ -23,9 +23,9 @@ from core.idempotency import MAX_KEY_LENGTH, idempotent
 from orders.selectors import get_order_for_customer
 from payments.models import Payment, Refund
 from payments.providers import enabled_codes
+from payments.return_links import callback_url_for, return_url_for
 from payments.selectors import get_payment_for_user, get_refundable_payment
 from payments.services import request_refund, start_order_payment
-from payments.views import callback_url_for, return_url_for
 
 REFUND_KEY_PARAMETER = OpenApiParameter(
     name=IDEMPOTENCY_HEADER,

@@ -1,14 +1,15 @@
 from django.apps import AppConfig
 
-# Ledger money at each provider must equal what payments say was captured, less fees and
-# refunds (DESIGN.md: the integrity check compares ledger totals with payments per provider).
+# Ledger money at each provider must equal what payments say was captured, less fees, refunds
+# and lost chargebacks (DESIGN.md: the integrity check compares ledger totals with payments
+# per provider).
 PROVIDER_TOTALS_CHECK = (
     "provider_totals",
-    "the ledger's money at each provider equals captured minus fees minus refunded payments",
+    "the ledger's money at each provider equals captured minus fees, refunds and chargebacks of payments",
     """
     SELECT coalesce(p.provider, l.provider) AS provider, coalesce(l.balance, 0) AS ledger,
            coalesce(p.expected, 0) AS from_payments
-      FROM (SELECT provider, sum(captured_amount - fee - refunded_amount) AS expected
+      FROM (SELECT provider, sum(captured_amount - fee - refunded_amount - charged_back_amount) AS expected
               FROM payments_payment GROUP BY provider) p
       FULL OUTER JOIN (SELECT substr(code, 5) AS provider, sum(balance) AS balance
                          FROM ledger_account WHERE code LIKE 'psp:%' GROUP BY code) l

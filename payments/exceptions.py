@@ -14,6 +14,16 @@ class RefundNotPossible(Conflict):
     code = "refund_not_possible"
 
 
+class PaymentDisputed(RefundNotPossible):
+    """Refunds are frozen while a chargeback is open: the money may go back through the bank."""
+
+    code = "payment_disputed"
+
+
+class DisputeNotPossible(Conflict):
+    code = "dispute_not_possible"
+
+
 class InvalidRefund(ValidationError):
     code = "invalid_refund"
 

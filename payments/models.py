@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.money import DEFAULT_CURRENCY
 
@@ -24,13 +24,20 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         REFUNDED = "refunded", "Refunded"
         FAILED = "failed", "Failed"
         EXPIRED = "expired", "Expired"
+        DISPUTED = "disputed", _("Disputed (chargeback open; refunds frozen)")
+        CHARGED_BACK = "charged_back", _("Charged back (dispute lost)")
+
+    class DisputeOutcome(models.TextChoices):
+        WON = "won", _("Won: the money stays ours")
+        LOST = "lost", _("Lost: the money went back to the cardholder")
 
     class Purpose(models.TextChoices):
         ORDER = "order", "Order"
         TOP_UP = "top_up", "Store credit top-up"
 
     OPEN = (Status.CREATED, Status.PENDING)
-    PAID = (Status.CAPTURED, Status.PARTIALLY_REFUNDED, Status.REFUNDED)
+    PAID = (Status.CAPTURED, Status.PARTIALLY_REFUNDED, Status.REFUNDED, Status.DISPUTED, Status.CHARGED_BACK)
+    DISPUTABLE = (Status.CAPTURED, Status.PARTIALLY_REFUNDED)
 
     reference = models.UUIDField(
         default=uuid.uuid4, unique=True, editable=False, help_text="Our id of this attempt; the provider's order id."
@@ -70,12 +77,30 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     captured_at = models.DateTimeField(null=True, blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
+    # A dispute (chargeback): who opened it and why, how it ended. Opened by a provider's
+    # notice (disputed_by empty) or by staff; while open, refunds are frozen.
+    status_before_dispute = models.CharField(max_length=20, blank=True)
+    disputed_at = models.DateTimeField(null=True, blank=True)
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispute_reason = models.CharField(max_length=500, blank=True)
+    dispute_outcome = models.CharField(max_length=10, choices=DisputeOutcome.choices, blank=True)
+    dispute_resolved_at = models.DateTimeField(null=True, blank=True)
+    dispute_resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    dispute_note = models.CharField(max_length=500, blank=True)
+    charged_back_amount = models.PositiveBigIntegerField(
+        default=0, help_text="Taken back by the provider after a lost dispute (kopiyky)."
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
         permissions = [
             ("refund_payment", "Can refund payments"),
             ("reprocess_webhook", "Can re-process webhook events"),
+            ("dispute_payment", "Can open and resolve payment disputes"),
         ]
         constraints = [
             # At most one open attempt per order: a new attempt supersedes the old one first.
@@ -131,6 +156,20 @@ class Payment(ConcurrentTransitionMixin, models.Model):
 
     @transition(field=status, source=[Status.CAPTURED, Status.PARTIALLY_REFUNDED], target=Status.REFUNDED)
     def refund_fully(self):
+        pass
+
+    @transition(field=status, source=[Status.CAPTURED, Status.PARTIALLY_REFUNDED], target=Status.DISPUTED)
+    def dispute(self):
+        """A chargeback is open: refunds freeze until it is resolved."""
+        self.status_before_dispute = self.status
+
+    @transition(field=status, source=Status.DISPUTED, target=RETURN_VALUE(Status.CAPTURED, Status.PARTIALLY_REFUNDED))
+    def win_dispute(self):
+        """Back to where it was before the dispute."""
+        return self.status_before_dispute or Payment.Status.CAPTURED
+
+    @transition(field=status, source=Status.DISPUTED, target=Status.CHARGED_BACK)
+    def lose_dispute(self):
         pass
 
 

@@ -1,13 +1,11 @@
 """Payment pages and the webhook endpoint. Views call services and hold no rules."""
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -15,22 +13,16 @@ from django.views.decorators.http import require_http_methods, require_POST
 from core.exceptions import DomainError
 from core.money import parse_hryvnias
 from core.ratelimit import rate_limited
+from orders.cart import recent_order_tokens
 from orders.selectors import get_order_by_public_token
 from payments.exceptions import PaymentNotFound
 from payments.providers import enabled_codes, get_provider
+from payments.return_links import is_valid_return_token
 from payments.selectors import get_payment
 from payments.services import handle_callback, start_order_payment, start_top_up
 from payments.tasks import deliver_sandbox_callback_task
 
 PASSED_HEADERS = ("content-type", "user-agent", "x-sandbox-signature", "x-forwarded-for")
-
-
-def callback_url_for(payment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:callback", kwargs={"provider": payment.provider})
-
-
-def return_url_for(payment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:return", kwargs={"reference": payment.reference})
 
 
 @rate_limited("webhook")
@@ -82,15 +74,31 @@ def pay_order(request, token):
 
 @csrf_exempt  # Fondy and WayForPay send the browser back with a POST; this view changes nothing
 @never_cache
-def payment_return(request, reference):
-    """Where the shopper's browser comes back. It never marks anything paid by itself."""
+def payment_return(request, reference, token=""):
+    """Where the shopper's browser comes back. It never marks anything paid by itself.
+
+    The order page shows the customer's details, so only a return URL with its secret (or
+    the browser or signed-in customer the order belongs to) is sent there; anyone else gets
+    a neutral page that names nothing.
+    """
     try:
         payment = get_payment(reference=reference)
     except PaymentNotFound:
-        raise Http404 from None
-    if payment.order_id:
+        payment = None
+    if payment is not None and not payment.order_id:
+        return redirect("accounts:store_credit")  # a top-up: that page is the signed-in owner's
+    if payment is not None and (
+        is_valid_return_token(reference=payment.reference, token=token) or owns_order(request, payment.order)
+    ):
         return redirect(payment.order.get_absolute_url())
-    return redirect("accounts:store_credit")
+    return render(request, "payments/return_checking.html")
+
+
+def owns_order(request, order) -> bool:
+    """This browser placed the order, or its signed-in customer is the order's."""
+    if request.user.is_authenticated and order.customer_id == request.user.pk:
+        return True
+    return order.public_token in recent_order_tokens(request.session)
 
 
 @rate_limited("top_up")

@@ -29,8 +29,8 @@ from core.outbox import relay
 from orders.models import Order
 from payments.models import Payment
 from payments.providers import get_provider
+from payments.return_links import callback_url_for, return_url_for
 from payments.services import start_order_payment
-from payments.views import callback_url_for, return_url_for
 from tests.factories import ProductFactory, np_branch, place_test_order
 
 

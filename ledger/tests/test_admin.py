@@ -37,7 +37,7 @@ INTEGRITY_URL = reverse("admin:ledger_integrity")
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 ADJUSTMENTS_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
 # The chart of accounts made by migration 0003: 5 hot accounts of 8 shards and 7 single ones.
-CHART_ACCOUNTS = 8 * 8 + 4  # 8 hot accounts of 8 shards, 4 cold ones
+CHART_ACCOUNTS = 8 * 8 + 5  # 8 hot accounts of 8 shards, 5 cold ones (chargeback_losses from payments)
 NOT_ENOUGH_FUNDS = "Not enough funds: the account would go below zero (or below what is on hold)."
 
 

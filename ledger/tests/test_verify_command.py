@@ -21,7 +21,7 @@ from ledger.tests.conftest import new_key
 pytestmark = pytest.mark.django_db
 
 # The chart of accounts made by migration 0003: 5 hot accounts of 8 shards and 7 single ones.
-CHART_ACCOUNTS = 8 * 8 + 4  # 8 hot accounts of 8 shards, 4 cold ones
+CHART_ACCOUNTS = 8 * 8 + 5  # 8 hot accounts of 8 shards, 5 cold ones (chargeback_losses from payments)
 
 
 def corrupt_bank_balance():

@@ -18,6 +18,8 @@ PAYMENT_COLOURS = {
     Payment.Status.REFUNDED: "#37474f",
     Payment.Status.FAILED: "#c62828",
     Payment.Status.EXPIRED: "#757575",
+    Payment.Status.DISPUTED: "#e65100",
+    Payment.Status.CHARGED_BACK: "#b71c1c",
 }
 RESULT_COLOURS = {
     WebhookEvent.Result.RECEIVED: "#757575",

@@ -12,11 +12,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, badge, message_bulk_report
 from core.exceptions import DomainError
 from core.money import format_money
 from payments.admin.common import PAYMENT_COLOURS, ReadOnlyInline, order_link, result_badge, uuid_in
+from payments.admin.disputes import DisputeActions, DisputeFilter
 from payments.admin.forms import RefundForm, ReviewNoteForm
 from payments.models import Payment, Refund, WebhookEvent
 from payments.services import mark_payment_reviewed, request_refund
@@ -61,7 +63,7 @@ class WebhookEventInline(ReadOnlyInline):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
     list_display = (
         "reference",
         "order_number",
@@ -79,6 +81,7 @@ class PaymentAdmin(ReadOnlyAdmin):
         "status",
         "purpose",
         "needs_review",
+        DisputeFilter,
         "is_overpayment",
         ("created_at", admin.DateFieldListFilter),
     )
@@ -87,7 +90,7 @@ class PaymentAdmin(ReadOnlyAdmin):
     search_help_text = "Payment reference, order number, the provider's payment id, or the customer's e-mail."
     date_hierarchy = "created_at"
     inlines = [RefundInline, WebhookEventInline]
-    actions = ["mark_reviewed"]
+    actions = ["mark_reviewed", "mark_disputed", "resolve_disputes"]
     fieldsets = [
         (
             None,
@@ -111,6 +114,18 @@ class PaymentAdmin(ReadOnlyAdmin):
             },
         ),
         ("Review", {"fields": ["needs_review", "review_reason"]}),
+        (
+            _("Dispute"),
+            {
+                "fields": [
+                    ("disputed_at", "disputed_by"),
+                    "dispute_reason",
+                    ("dispute_outcome", "dispute_resolved_at", "dispute_resolved_by"),
+                    "dispute_note",
+                    "charged_back_amount",
+                ]
+            },
+        ),
         (
             "At the provider",
             {
@@ -142,6 +157,14 @@ class PaymentAdmin(ReadOnlyAdmin):
         "is_overpayment",
         "needs_review",
         "review_reason",
+        "disputed_at",
+        "disputed_by",
+        "dispute_reason",
+        "dispute_outcome",
+        "dispute_resolved_at",
+        "dispute_resolved_by",
+        "dispute_note",
+        "charged_back_amount",
         "provider_payment_id",
         "last_provider_status",
         "failure_reason",

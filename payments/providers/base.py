@@ -8,6 +8,7 @@ units (kopiyky); converting to a provider's format (Fondy: minor units; WayForPa
 LiqPay: decimal strings) happens only inside that provider's adapter.
 """
 
+import hashlib
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ class Event(StrEnum):
     EXPIRED = "expired"  # the payment window closed unpaid
     REFUND_PENDING = "refund_pending"  # a refund is in progress at the provider
     REFUNDED = "refunded"  # some or all of the money went back (see refunded_total)
+    CHARGEBACK = "chargeback"  # the cardholder disputes the payment at their bank (a chargeback notice)
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,26 @@ class ProviderUpdate:
     refunded_total: int | None = None  # total refunded so far (minor units), for REFUNDED
     message: str = ""  # the provider's human-readable reason, e.g. a decline reason
     raw: Mapping = field(default_factory=dict)
+
+    @property
+    def inbox_key(self) -> str:
+        """The key the inbox records this fact under: the adapter's key plus the facts we check.
+
+        The adapter's `dedupe_key` names the provider's transaction and status; the core adds
+        the event, amount, currency and merchant, so a signed callback that differs from ours
+        in any of them (and goes to review) is a fact of its own and never blocks the genuine
+        one. Every adapter translates callbacks and status answers through one function, so a
+        poll of the same fact builds the same key as its callback.
+        """
+        amount = "-" if self.amount is None else str(self.amount)
+        key = f"{self.dedupe_key}|{self.event}|{amount} {self.currency or '-'}|{self.merchant_id or '-'}"
+        if len(key) > INBOX_KEY_LENGTH:  # the column's length; a digest keeps long keys distinct
+            digest = hashlib.sha256(key.encode()).hexdigest()
+            key = f"{key[: INBOX_KEY_LENGTH - 65]}#{digest}"
+        return key
+
+
+INBOX_KEY_LENGTH = 300  # WebhookEvent.dedupe_key's max_length
 
 
 @dataclass(frozen=True)

@@ -41,6 +41,7 @@ STATUS_EVENTS = {
     "declined": Event.FAILED,
     "expired": Event.EXPIRED,
     "refunded": Event.REFUNDED,
+    "chargeback": Event.CHARGEBACK,  # the cardholder's bank opened a dispute
 }
 
 

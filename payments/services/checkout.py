@@ -14,6 +14,7 @@ from payments.exceptions import InvalidTopUp, PaymentNotPossible, ProviderUnavai
 from payments.models import Payment
 from payments.providers import get_provider
 from payments.providers.base import CheckoutRequest, ProviderError
+from payments.return_links import callback_url_for, return_url_for
 from payments.services.locks import lock_payment
 
 S = Payment.Status
@@ -47,11 +48,14 @@ def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
         )
 
 
-def start_order_payment(*, order_id: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
+def start_order_payment(
+    *, order_id: int, provider_code: str, return_url_for=return_url_for, callback_url_for=callback_url_for
+) -> Payment:
     """Open a payment attempt for an online order and get the provider's page for it.
 
     `return_url_for(payment)` and `callback_url_for(payment)` build the absolute URLs the
-    shopper's browser and the provider's callback go to. The provider is called with
+    shopper's browser (with its secret) and the provider's callback go to; payments' own by
+    default. The provider is called with
     no lock held; if it cannot be reached the attempt is marked failed and ProviderUnavailable
     (503) says to try again.
     """

@@ -1,10 +1,11 @@
 """The webhook inbox: one path applies every provider fact, whether webhook or poll.
 
-`ingest_update` records the fact in the inbox under a unique dedupe key (a redelivery
-changes nothing), locks the order and then the payment (the global lock order: order,
-payment, stock, ledger), checks merchant, amount and currency (a mismatch goes to review,
-never to capture), and applies the payment transition, its ledger entry and the order
-transition in one transaction. No network call happens while a row is locked.
+`ingest_update` records the fact in the inbox under a unique key naming the provider's
+transaction, status, amount, currency and merchant (a redelivery changes nothing; a fact
+that differs from one under review is recorded and judged on its own), locks the order and
+then the payment (the global lock order: order, payment, stock, ledger), checks merchant,
+amount and currency (a mismatch goes to review, never to capture), and applies the payment
+transition, its ledger entry and the order transition in one transaction. No network call happens while a row is locked.
 """
 
 import dataclasses
@@ -20,7 +21,7 @@ from payments.exceptions import PaymentNotPossible
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
 from payments.providers.base import Event, InvalidSignature, MalformedCallback, ProviderUpdate
-from payments.services import capture, refunds
+from payments.services import capture, disputes, refunds
 from payments.services.locks import APPLIED_FIELDS, lock_payment
 
 logger = logging.getLogger(__name__)
@@ -95,7 +96,7 @@ def ingest_update(
     remote_ip: str | None = None,
 ) -> WebhookEvent:
     """Record one verified provider fact in the inbox and apply it, exactly once."""
-    key = update.dedupe_key
+    key = update.inbox_key
     try:
         with transaction.atomic():
             try:
@@ -214,6 +215,13 @@ def _apply(event: WebhookEvent, update: ProviderUpdate, *, provider_code: str) -
         event.result, event.result_detail = R.REVIEW, problem
         logger.error("payment %s needs review: %s", payment.reference, problem)
         return
+    if payment.status == Payment.Status.DISPUTED and update.event == Event.REFUNDED:
+        # Refunds are frozen during a dispute: money reported back now needs a person.
+        payment.needs_review = True
+        payment.review_reason = "The provider reports a refund of a disputed payment: check it there."
+        payment.save(update_fields=["needs_review", "review_reason", "updated_at"])
+        event.result, event.result_detail = R.REVIEW, "refund reported while the payment is disputed"
+        return
     payment.last_provider_status = update.provider_status[:50]
     if update.provider_payment_id:
         payment.provider_payment_id = update.provider_payment_id[:100]
@@ -224,6 +232,7 @@ def _apply(event: WebhookEvent, update: ProviderUpdate, *, provider_code: str) -
         Event.EXPIRED: capture.on_failed,
         Event.REFUND_PENDING: refunds.on_refund_pending,
         Event.REFUNDED: refunds.on_refunded,
+        Event.CHARGEBACK: disputes.on_chargeback,
     }[update.event]
     outcome = handler(payment, order, update)
     payment.save(update_fields=APPLIED_FIELDS)

@@ -10,7 +10,7 @@ from core import outbox
 from ledger import keys
 from ledger.postings import record_refund
 from ledger.selectors import entry_exists
-from payments.exceptions import InvalidRefund, RefundNotPossible
+from payments.exceptions import InvalidRefund, PaymentDisputed, RefundNotPossible
 from payments.models import Payment, Refund
 from payments.providers import get_provider
 from payments.providers.base import Event, ProviderError
@@ -108,6 +108,8 @@ def reserve_refund(
         if (existing.payment_id, existing.amount) != (payment.pk, amount):
             raise InvalidRefund("This refund key was already used for another refund.", code="refund_key_reused")
         return existing
+    if payment.status == S.DISPUTED:
+        raise PaymentDisputed("This payment is disputed: refunds are frozen until the dispute is resolved.")
     if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
         raise RefundNotPossible(f"Only a captured payment can be refunded; this one is {payment.status}.")
     if payment.purpose == Payment.Purpose.TOP_UP:
@@ -170,6 +172,8 @@ def send_refund(*, refund_id: int) -> Refund:
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
         if refund.status != Refund.Status.REQUESTED:
             return refund
+        if refund.payment.status == S.DISPUTED:
+            return refund  # frozen: sent once the dispute is won, cancelled if it is lost
         refund.status, refund.attempts = Refund.Status.PENDING, refund.attempts + 1
         refund.save(update_fields=["status", "attempts"])
     payment = refund.payment

@@ -24,9 +24,9 @@ def send_stuck_refunds(*, now=None, limit: int = 100) -> dict:
     """
     now = now or timezone.now()
     requested = list(
-        Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lte=now - timedelta(minutes=3)).values_list(
-            "pk", flat=True
-        )[:limit]
+        Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lte=now - timedelta(minutes=3))
+        .exclude(payment__status=S.DISPUTED)  # frozen until the dispute is resolved
+        .values_list("pk", flat=True)[:limit]
     )
     for refund_id in requested:
         try:
@@ -43,7 +43,10 @@ def send_stuck_refunds(*, now=None, limit: int = 100) -> dict:
 
 
 def refund_money_of_closed_orders(*, limit: int = 100) -> int:
-    """Refund captured payments of orders that were cancelled or expired (Beat sweep)."""
+    """Refund captured payments of orders that were cancelled or expired (Beat sweep).
+
+    A disputed payment is not among them (its status is neither): refunds wait for the dispute.
+    """
     already = Refund.objects.filter(payment=OuterRef("pk"), kind=Refund.Kind.ORDER_CLOSED)
     due = (
         Payment.objects.filter(

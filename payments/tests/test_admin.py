@@ -74,6 +74,7 @@ def test_roles_hold_exactly_their_payment_permissions():
         )
 
     assert payment_perms("Finance") == [
+        "dispute_payment",
         "refund_payment",
         "reprocess_webhook",
         "view_payment",

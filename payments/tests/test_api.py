@@ -12,9 +12,9 @@ from payments.api import refund_key
 from payments.models import Payment, Refund
 from payments.providers.base import ProviderError
 from payments.providers.sandbox import SandboxProvider
+from payments.return_links import callback_url_for, return_url_for
 from payments.services import start_top_up
 from payments.tests.conftest import deliver, online_order, start
-from payments.views import callback_url_for, return_url_for
 from tests.factories import StaffFactory, UserFactory, place_test_order
 
 pytestmark = pytest.mark.django_db

@@ -12,6 +12,7 @@ from orders.models import Order, Source
 from orders.services import cancel_order, expire_unpaid_orders
 from payments.exceptions import RefundNotPossible
 from payments.models import Payment, Refund
+from payments.return_links import callback_url_for, return_url_for
 from payments.services import (
     refund_money_of_closed_orders,
     request_refund,
@@ -19,7 +20,6 @@ from payments.services import (
     start_top_up,
 )
 from payments.tests.conftest import deliver, money_at, online_order, start
-from payments.views import callback_url_for, return_url_for
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

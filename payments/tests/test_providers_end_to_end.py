@@ -21,12 +21,12 @@ from ledger.models import JournalEntry
 from ledger.selectors import balance_of
 from orders.models import Order
 from payments.models import Payment, Refund, WebhookEvent
+from payments.return_links import callback_url_for, return_url_for
 from payments.selectors import order_payment_status
 from payments.services import reconcile_payments, request_refund, start_order_payment
 from payments.tests.fakes.fondy import FakeFondy
 from payments.tests.fakes.liqpay import FakeLiqPay, liqpay_encode, liqpay_sign, major
 from payments.tests.fakes.wayforpay import TEST_DOMAIN, TEST_MERCHANT, TEST_SECRET, FakeWayForPay
-from payments.views import callback_url_for, return_url_for
 from tests.factories import ProductFactory, StaffFactory, place_test_order
 
 pytestmark = pytest.mark.django_db
