@@ -17,7 +17,7 @@ from orders.cart import recent_order_tokens
 from orders.selectors import get_order_by_public_token
 from payments.exceptions import PaymentNotFound
 from payments.providers import enabled_codes, get_provider
-from payments.return_links import is_valid_return_token
+from payments.return_links import callback_url_for, is_valid_return_token, return_url_for
 from payments.selectors import get_payment
 from payments.services import handle_callback, start_order_payment, start_top_up
 from payments.tasks import deliver_sandbox_callback_task
