@@ -9,7 +9,6 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -233,154 +232,16 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SYNC_EVERY = 1
 CELERY_TIMEZONE = TIME_ZONE
 
-# The one place the periodic schedule is defined. django-celery-beat's DatabaseScheduler copies
-# it into the database at start, where staff can see it (and pause a job) in the admin.
-CELERY_BEAT_SCHEDULE = {
-    "expire-unpaid-orders": {
-        "task": "orders.tasks.expire_unpaid_orders_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "reconcile-payments": {
-        "task": "payments.tasks.reconcile_payments_task",
-        "schedule": timedelta(minutes=2),
-    },
-    "send-stuck-refunds": {
-        "task": "payments.tasks.send_stuck_refunds_task",
-        "schedule": timedelta(minutes=5),
-    },
-    "refund-closed-orders": {
-        "task": "payments.tasks.refund_money_of_closed_orders_task",
-        "schedule": timedelta(minutes=5),
-    },
-    "recognize-delivered-revenue": {
-        "task": "payments.tasks.recognize_revenue_of_delivered_orders_task",
-        "schedule": timedelta(minutes=5),
-    },
-    "plan-shipments": {
-        "task": "shipping.tasks.plan_shipments_task",
-        "schedule": timedelta(seconds=30),
-    },
-    "create-labels": {
-        "task": "shipping.tasks.create_labels_task",
-        "schedule": timedelta(seconds=30),
-    },
-    "track-parcels": {
-        "task": "shipping.tasks.track_shipments_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "cancel-waybills-of-cancelled-orders": {
-        "task": "shipping.tasks.cancel_waybills_of_cancelled_orders_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "sync-novaposhta-directory": {
-        "task": "shipping.tasks.sync_directory_task",
-        "schedule": crontab(hour=4, minute=10),
-    },
-    "expire-ledger-holds": {
-        "task": "ledger.tasks.expire_holds_task",
-        "schedule": timedelta(minutes=1),
-    },
-    "verify-ledger-nightly": {
-        "task": "ledger.tasks.verify_ledger_task",
-        "schedule": crontab(hour=3, minute=30),
-    },
-    "purge-idempotency-keys": {
-        "task": "core.tasks.purge_idempotency_keys_task",
-        "schedule": crontab(minute=17),
-    },
-    # The outbox (core/outbox.py): publish what the after-commit send missed (broker down),
-    # and drop sent messages after OUTBOX_PURGE_AFTER.
-    "relay-outbox": {
-        "task": "core.tasks.relay_outbox_task",
-        "schedule": timedelta(seconds=5),
-        "options": {"expire_seconds": 10},  # a sweep queued behind an outage is useless; the next one comes
-    },
-    "purge-outbox": {
-        "task": "core.tasks.purge_outbox_task",
-        "schedule": crontab(minute=41),
-    },
-}
-# Carts: guest carts nobody touched for 30 days are deleted (customers' carts stay).
-CELERY_BEAT_SCHEDULE["purge-stale-guest-carts"] = {
-    "task": "cart.tasks.purge_stale_guest_carts_task",
-    "schedule": crontab(hour=4, minute=40),
-}
+# The periodic schedule (config/beat.py).
+from config.beat import CELERY_BEAT_SCHEDULE  # noqa: E402, F401
+
 # Health fails when no periodic task was sent for this long. django-celery-beat writes
 # last_run_at back every few minutes, so this must be well above its sync interval.
 BEAT_STALE_AFTER = timedelta(minutes=env.int("BEAT_STALE_AFTER_MINUTES", default=10))
 
-# --- Runtime settings, editable by staff in the admin (django-constance) ----------------------
+# --- Runtime settings, editable by staff in the admin (django-constance; config/runtime_settings.py)
 CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
-CONSTANCE_CONFIG = {
-    "ORDER_PAYMENT_TIMEOUT_MINUTES": (
-        60,
-        "Minutes an online order waits for payment before it expires and its stock is released.",
-        int,
-    ),
-    "COD_AUTO_CONFIRM": (
-        False,
-        "Confirm cash-on-delivery orders at once instead of waiting for a staff phone call.",
-        bool,
-    ),
-}
-CONSTANCE_CONFIG["PAYMENT_RECONCILE_AFTER_MINUTES"] = (
-    10,
-    "Ask the provider about a payment still pending (or a refund still in progress) after this many minutes.",
-    int,
-)
-CONSTANCE_CONFIG["AUTO_REFUND_OVERPAYMENTS"] = (
-    True,
-    "Refund a second payment for a paid order (or for one whose goods are gone) automatically; off: leave it to staff.",
-    bool,
-)
-CONSTANCE_CONFIG.update(
-    {
-        "NP_SENDER_COUNTERPARTY_REF": ("", "Nova Poshta: the shop's sender counterparty Ref.", str),
-        "NP_SENDER_CONTACT_REF": ("", "Nova Poshta: the sender's contact person Ref.", str),
-        "NP_SENDER_PHONE": ("380000000000", "Nova Poshta: the sender's phone, 380XXXXXXXXX.", str),
-        "NP_SENDER_CITY_REF": ("", "Nova Poshta: the city Ref parcels are sent from.", str),
-        "NP_SENDER_WAREHOUSE_REF": ("", "Nova Poshta: the branch Ref parcels are handed over at.", str),
-        "NP_PARCEL_DESCRIPTION": ("Товари для дому", "What the parcel holds, as printed on the waybill.", str),
-        "NP_DEFAULT_WEIGHT_GRAMS": (1000, "Parcel weight when the products' weights add up to less.", int),
-    }
-)
-# --- Rate limits (security): per client IP, read on every request (core/ratelimit.py) ----------
-# django-ratelimit's format: "10/m", "20/h", "100/5m"; empty or "0" switches one off.
-CONSTANCE_CONFIG.update(
-    {
-        "RATE_LIMIT_LOGIN": ("10/m", "Rate limit: shop login attempts per IP.", str),
-        "RATE_LIMIT_SIGNUP": ("10/h", "Rate limit: sign-ups per IP.", str),
-        "RATE_LIMIT_CART_ADD": ("60/m", "Rate limit: add-to-cart per IP.", str),
-        "RATE_LIMIT_CHECKOUT": ("10/m", "Rate limit: checkout submissions per IP.", str),
-        "RATE_LIMIT_PAYMENT_START": ("10/m", "Rate limit: payment starts (pay button) per IP.", str),
-        "RATE_LIMIT_TOP_UP": ("10/m", "Rate limit: store credit top-ups per IP.", str),
-        "RATE_LIMIT_NP_PICKER": ("120/m", "Rate limit: Nova Poshta city/branch look-ups per IP.", str),
-        "RATE_LIMIT_WEBHOOK": ("600/m", "Rate limit: payment provider callbacks per IP (generous).", str),
-    }
-)
-CONSTANCE_CONFIG_FIELDSETS = {
-    "Orders": ("ORDER_PAYMENT_TIMEOUT_MINUTES", "COD_AUTO_CONFIRM"),
-    "Payments": ("PAYMENT_RECONCILE_AFTER_MINUTES", "AUTO_REFUND_OVERPAYMENTS"),
-    "Nova Poshta sender": (
-        "NP_SENDER_COUNTERPARTY_REF",
-        "NP_SENDER_CONTACT_REF",
-        "NP_SENDER_PHONE",
-        "NP_SENDER_CITY_REF",
-        "NP_SENDER_WAREHOUSE_REF",
-        "NP_PARCEL_DESCRIPTION",
-        "NP_DEFAULT_WEIGHT_GRAMS",
-    ),
-}
-CONSTANCE_CONFIG_FIELDSETS["Rate limits"] = (
-    "RATE_LIMIT_LOGIN",
-    "RATE_LIMIT_SIGNUP",
-    "RATE_LIMIT_CART_ADD",
-    "RATE_LIMIT_CHECKOUT",
-    "RATE_LIMIT_PAYMENT_START",
-    "RATE_LIMIT_TOP_UP",
-    "RATE_LIMIT_NP_PICKER",
-    "RATE_LIMIT_WEBHOOK",
-)
+from config.runtime_settings import CONSTANCE_CONFIG, CONSTANCE_CONFIG_FIELDSETS  # noqa: E402, F401
 
 # --- Payment providers ----------------------------------------------------------------------
 # A provider is offered at checkout when it is enabled here. Real providers switch on when
@@ -487,18 +348,6 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}, "axes": {"level": "WARNING"}},
 }
 
-# --- Ledger: store credit (runtime settings) -------------------------------------------------
-CONSTANCE_CONFIG.update(
-    {
-        "WALLET_CREDIT_APPROVAL_THRESHOLD": (
-            1000,
-            "Hryvnias: a staff credit of store credit above this needs a second person's approval.",
-            int,
-        ),
-    }
-)
-CONSTANCE_CONFIG_FIELDSETS["Store credit"] = ("WALLET_CREDIT_APPROVAL_THRESHOLD",)
-
 # --- Outbox (core/outbox.py; issue 9 item 12) --------------------------------------------------
 # Messages claimed per relay transaction; the relay's queries do not grow with it.
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
@@ -513,53 +362,6 @@ OUTBOX_BROKER_CONNECT_TIMEOUT = 2
 OUTBOX_PURGE_AFTER = timedelta(days=env.int("OUTBOX_PURGE_AFTER_DAYS", default=7))
 # An SMTP server that stops answering fails the e-mail task (which retries) instead of hanging it.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
-
-# --- Runtime settings: anti-abuse rules at checkout (fraud app); 0 switches a rule off ---------
-CONSTANCE_CONFIG.update(
-    {
-        "FRAUD_MAX_OPEN_ORDERS_PER_PHONE": (
-            3,
-            "Refuse a checkout when this phone already has this many orders placed but not confirmed or paid.",
-            int,
-        ),
-        "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL": (
-            3,
-            "Refuse a checkout when this e-mail already has this many orders placed but not confirmed or paid.",
-            int,
-        ),
-        "FRAUD_MAX_OPEN_ORDERS_PER_IP": (
-            10,
-            "Refuse a checkout when this IP address already has this many orders placed but not confirmed or paid.",
-            int,
-        ),
-        "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT": (
-            2,
-            "After this many cash-on-delivery parcels to a phone came back uncollected, it must pay online.",
-            int,
-        ),
-        "FRAUD_REVIEW_FIRST_ORDER_ABOVE": (
-            1_000_000,
-            "A first order (no earlier order by its phone, e-mail or account) above this total, in kopiyky, "
-            "goes to review instead of being confirmed automatically.",
-            int,
-        ),
-        "FRAUD_REVIEW_IP_ORDERS": (
-            5,
-            "An order that is at least the Nth from one IP address within the window below goes to review.",
-            int,
-        ),
-        "FRAUD_REVIEW_IP_WINDOW_MINUTES": (60, "The window, in minutes, of the rule above.", int),
-    }
-)
-CONSTANCE_CONFIG_FIELDSETS["Anti-abuse"] = (
-    "FRAUD_MAX_OPEN_ORDERS_PER_PHONE",
-    "FRAUD_MAX_OPEN_ORDERS_PER_EMAIL",
-    "FRAUD_MAX_OPEN_ORDERS_PER_IP",
-    "FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT",
-    "FRAUD_REVIEW_FIRST_ORDER_ABOVE",
-    "FRAUD_REVIEW_IP_ORDERS",
-    "FRAUD_REVIEW_IP_WINDOW_MINUTES",
-)
 
 # --- Error reports (Sentry): on only when SENTRY_DSN is set; personal data scrubbed (core/sentry.py)
 SENTRY_DSN = env("SENTRY_DSN", default="")
