@@ -15,8 +15,6 @@ from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
 from core.exceptions import Conflict, DomainError, Unprocessable
 from core.ratelimit import rate_limited
 from directory.exceptions import InvalidDelivery
-from directory.models import City, Warehouse
-from directory.selectors import resolve_delivery
 from fraud.history import NOTES as HISTORY_NOTES
 from fraud.rules import client_ip
 from ledger.selectors import wallet_of
@@ -25,7 +23,7 @@ from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
 from orders.exceptions import CheckoutTokenConflict, OrderNotFound
 from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Order, Source
-from orders.services import MAX_QUANTITY, place_order
+from orders.services import MAX_QUANTITY, delivery_from_directory, place_order
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 from payments.services import start_order_payment
 from shipping.models import Shipment
@@ -208,12 +206,10 @@ def _checkout_submit(request, cart: Cart):
         return _redirect_see_other("orders:cart")
 
     form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=payment_choices())
-    form_is_valid = form.is_valid()  # the delivery is checked either way, so every error shows at once
-    delivery = _picked_delivery(form)
-    if not form_is_valid or delivery is None:
+    if not form.is_valid():
+        _add_delivery_errors(form)  # every error shows at once, the branch's too
         return _render_checkout(request, contents=contents, form=form, status=400)
 
-    city, warehouse = delivery
     data = form.cleaned_data
     try:
         order, _created = place_order(
@@ -221,10 +217,11 @@ def _checkout_submit(request, cart: Cart):
             full_name=data["full_name"],
             phone=data["phone"],
             email=data["email"],
-            delivery_city=city.name,
-            delivery_branch=warehouse.name,
-            delivery_city_ref=city.ref,
-            delivery_warehouse_ref=warehouse.ref,
+            delivery_city=data["delivery_city"],
+            delivery_branch=data["delivery_branch"],
+            delivery_city_ref=data.get("delivery_city_ref", ""),
+            delivery_warehouse_ref=data.get("delivery_warehouse_ref", ""),
+            delivery_refs_required=True,
             comment=data["comment"],
             payment_method=data["payment_method"],
             items=contents.items,
@@ -266,16 +263,19 @@ def _go_pay(request, order, provider: str):
     return render(request, "payments/redirect.html", {"payment": payment})  # a self-submitting form (LiqPay)
 
 
-def _picked_delivery(form: CheckoutForm) -> tuple[City, Warehouse] | None:
-    """The Nova Poshta city and branch picked from the directory, or None with the reason on the form."""
-    data = form.cleaned_data
+def _add_delivery_errors(form: CheckoutForm) -> None:
+    """Show what checkout would say of the picked city and branch (the service's own check)."""
+    data = {**form.data.dict(), **getattr(form, "cleaned_data", {})}
     try:
-        return resolve_delivery(
-            city_ref=data.get("delivery_city_ref", ""), warehouse_ref=data.get("delivery_warehouse_ref", "")
+        delivery_from_directory(
+            city=data.get("delivery_city", ""),
+            branch=data.get("delivery_branch", ""),
+            city_ref=data.get("delivery_city_ref", ""),
+            warehouse_ref=data.get("delivery_warehouse_ref", ""),
+            refs_required=True,
         )
     except InvalidDelivery as exc:
         form.add_domain_errors(exc.extra.get("errors") or {None: exc.message}, unless_already_wrong=True)
-        return None
 
 
 def _stale_checkout(request, cart: Cart, message: str):

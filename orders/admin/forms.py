@@ -2,9 +2,7 @@
 
 from django import forms
 
-from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
-from directory.selectors import resolve_delivery
 from orders.models import Order
 from orders.services import EDITABLE_FIELDS
 
@@ -28,21 +26,6 @@ class OrderForm(forms.ModelForm):
         if not phone:
             raise forms.ValidationError("Enter a Ukrainian phone number, e.g. +380671234567 or 067 123 45 67.")
         return phone
-
-    def clean(self):
-        """Nova Poshta Refs must be a real city and branch pair; their names follow the directory."""
-        cleaned = super().clean()
-        city_ref = (cleaned.get("delivery_city_ref") or "").strip()
-        warehouse_ref = (cleaned.get("delivery_warehouse_ref") or "").strip()
-        if city_ref or warehouse_ref:
-            try:
-                city, warehouse = resolve_delivery(city_ref=city_ref, warehouse_ref=warehouse_ref)
-            except DomainError as exc:
-                for field, message in exc.extra.get("errors", {}).items():
-                    self.add_error(f"{field}_ref" if field == "delivery_city" else "delivery_warehouse_ref", message)
-                return cleaned
-            cleaned["delivery_city"], cleaned["delivery_branch"] = city.name, warehouse.name
-        return cleaned
 
 
 class TransitionForm(forms.Form):

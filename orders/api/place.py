@@ -17,7 +17,6 @@ from core.api import (
 )
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
-from directory.selectors import resolve_delivery
 from fraud.rules import client_ip
 from orders.api.etags import order_response
 from orders.api.serializers import OrderItemInputSerializer, OrderOutputSerializer, max_length
@@ -28,16 +27,12 @@ from orders.services import MAX_LINES, new_checkout_token, place_order
 
 
 def _delivery(data: dict) -> dict:
-    """The delivery fields for place_order; Nova Poshta Refs, when sent, must be a real pair."""
-    city_ref, warehouse_ref = data.get("delivery_city_ref", ""), data.get("delivery_warehouse_ref", "")
-    if not (city_ref or warehouse_ref):
-        return {"delivery_city": data["delivery_city"], "delivery_branch": data["delivery_branch"]}
-    city, warehouse = resolve_delivery(city_ref=city_ref, warehouse_ref=warehouse_ref)
+    """The delivery fields for place_order, which checks any Nova Poshta Refs against the directory."""
     return {
-        "delivery_city": city.name,
-        "delivery_branch": warehouse.name,
-        "delivery_city_ref": city.ref,
-        "delivery_warehouse_ref": warehouse.ref,
+        "delivery_city": data.get("delivery_city", ""),
+        "delivery_branch": data.get("delivery_branch", ""),
+        "delivery_city_ref": data.get("delivery_city_ref", ""),
+        "delivery_warehouse_ref": data.get("delivery_warehouse_ref", ""),
     }
 
 

@@ -24,7 +24,7 @@ from orders.services.transitions import (
     unship_order,
     update_order_details,
 )
-from orders.services.validation import MAX_LINES, MAX_QUANTITY
+from orders.services.validation import MAX_LINES, MAX_QUANTITY, delivery_from_directory
 
 __all__ = [
     "EDITABLE_FIELDS",
@@ -37,6 +37,7 @@ __all__ = [
     "confirm_order",
     "confirm_paid_order",
     "deliver_order",
+    "delivery_from_directory",
     "describe",
     "expire_unpaid_orders",
     "lock_order",

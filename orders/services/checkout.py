@@ -19,7 +19,12 @@ from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.store_credit import hold_store_credit
 from orders.services.transitions import actor, confirm_locked_order
-from orders.services.validation import clean_contact, clean_items, refuse_online_payment_unless_offered
+from orders.services.validation import (
+    clean_contact,
+    clean_items,
+    delivery_from_directory,
+    refuse_online_payment_unless_offered,
+)
 
 PM = Order.PaymentMethod
 
@@ -95,6 +100,7 @@ def place_order(
     delivery_city_ref: str = "",
     delivery_warehouse_ref: str = "",
     ip: str | None = None,
+    delivery_refs_required: bool = False,
 ) -> tuple[Order, bool]:
     """Place an order and reserve its stock, all or nothing; return (order, created).
 
@@ -105,7 +111,9 @@ def place_order(
     full with store credit is confirmed at once; a COD order waits for staff unless the
     COD_AUTO_CONFIRM runtime setting says otherwise; an online order expires unpaid after
     ORDER_PAYMENT_TIMEOUT_MINUTES. `delivery_*_ref` are the Nova Poshta Refs of the city and
-    branch the shopper picked (the caller checks them against the directory).
+    branch the shopper picked, checked here against the directory (whose names then win);
+    with `delivery_refs_required` (the shop's own checkout, whose picker always gives them)
+    names alone are refused; the API may send names alone.
 
     Anti-abuse (fraud.rules), inside the transaction and before the order row: advisory locks
     on the phone, e-mail and `ip` (the caller's address, from the pages and the API), then
@@ -119,8 +127,20 @@ def place_order(
     if existing is not None:
         return existing, False
 
+    delivery = delivery_from_directory(
+        city=delivery_city,
+        branch=delivery_branch,
+        city_ref=delivery_city_ref,
+        warehouse_ref=delivery_warehouse_ref,
+        refs_required=delivery_refs_required,
+    )
+    delivery_city_ref, delivery_warehouse_ref = delivery["delivery_city_ref"], delivery["delivery_warehouse_ref"]
     contact = clean_contact(
-        full_name=full_name, phone=phone, email=email, delivery_city=delivery_city, delivery_branch=delivery_branch
+        full_name=full_name,
+        phone=phone,
+        email=email,
+        delivery_city=delivery["delivery_city"],
+        delivery_branch=delivery["delivery_branch"],
     )
     quantities = clean_items(items)
     products = Product.objects.filter(pk__in=quantities, is_active=True).in_bulk()

@@ -26,7 +26,7 @@ from core import outbox
 from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.store_credit import release_store_credit, settle_store_credit
-from orders.services.validation import clean_contact
+from orders.services.validation import clean_contact, delivery_from_directory
 
 EDITABLE_FIELDS = (
     "full_name",
@@ -359,8 +359,8 @@ def update_order_details(*, order_id: int, expected_version: int, changes: Mappi
     Once a waybill exists (the order is shipped) the edit is refused with what to do instead
     (refuse_unless_editable, under the order's row lock).
 
-    Nova Poshta Refs are taken as given: the caller (the admin) checks them against the
-    directory, which lives in shipping, above orders.
+    New Nova Poshta Refs are checked against the directory here (InvalidDelivery names the
+    field), and the city and branch names then follow the directory.
     """
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
@@ -371,9 +371,19 @@ def update_order_details(*, order_id: int, expected_version: int, changes: Mappi
     _check_version(order, expected_version)
     refuse_unless_editable(order)
     merged = {f: changes.get(f, getattr(order, f)) for f in EDITABLE_FIELDS if f not in _FREE_TEXT}
+    if {"delivery_city_ref", "delivery_warehouse_ref"} & set(changes):
+        merged.update(
+            delivery_from_directory(
+                city=merged["delivery_city"],
+                branch=merged["delivery_branch"],
+                city_ref=changes.get("delivery_city_ref", order.delivery_city_ref),
+                warehouse_ref=changes.get("delivery_warehouse_ref", order.delivery_warehouse_ref),
+                refs_required=False,
+            )
+        )
+    refs = {f: (merged.pop(f, None) or changes.get(f, getattr(order, f)) or "").strip() for f in _FREE_TEXT}
     cleaned = clean_contact(**merged, error=InvalidOrderChange)
-    for field in _FREE_TEXT:  # the caller checked the Refs against the Nova Poshta directory
-        cleaned[field] = (changes.get(field, getattr(order, field)) or "").strip()
+    cleaned.update(refs)
     changed = [f for f, v in cleaned.items() if getattr(order, f) != v]
     if not changed:
         return order

@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import DomainError
 from core.validators import normalize_ua_phone
+from directory.exceptions import InvalidDelivery
+from directory.selectors import resolve_delivery
 from orders.exceptions import InvalidCheckout
 from orders.models import Order
 
@@ -86,3 +88,26 @@ def clean_items(items: Mapping[int, int]) -> dict[int, int]:
             raise InvalidCheckout(f"Quantity must be between 1 and {MAX_QUANTITY}.")
         cleaned[int(product_id)] = quantity
     return cleaned
+
+
+def delivery_from_directory(*, city: str, branch: str, city_ref: str, warehouse_ref: str, refs_required: bool) -> dict:
+    """The delivery fields an order stores, checked against the Nova Poshta directory.
+
+    Refs, when given, must be a real city and an active branch in it (InvalidDelivery names
+    the field), and the names then come from the directory, whatever the caller typed.
+    Without Refs the typed names are kept, unless `refs_required` (the shop's own checkout
+    always picks from the directory).
+    """
+    city_ref, warehouse_ref = (city_ref or "").strip(), (warehouse_ref or "").strip()
+    if not (city_ref or warehouse_ref):
+        if refs_required:
+            message = _("Choose your city from the Nova Poshta list.")
+            raise InvalidDelivery(message, extra={"errors": {"delivery_city": message}})
+        return {"delivery_city": city, "delivery_branch": branch, "delivery_city_ref": "", "delivery_warehouse_ref": ""}
+    picked_city, warehouse = resolve_delivery(city_ref=city_ref, warehouse_ref=warehouse_ref)
+    return {
+        "delivery_city": picked_city.name,
+        "delivery_branch": warehouse.name,
+        "delivery_city_ref": picked_city.ref,
+        "delivery_warehouse_ref": warehouse.ref,
+    }
