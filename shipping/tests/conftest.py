@@ -1,10 +1,12 @@
 import pytest
 from constance import config
 
+from directory.models import City
+from directory.services import sync_directory
 from orders.models import Order, Source
 from orders.services import confirm_order
 from shipping.carriers.novaposhta import NovaPoshtaCarrier
-from shipping.carriers.sandbox import KYIV_REF, LVIV_REF, WAREHOUSE_ROWS
+from shipping.carriers.sandbox import KYIV_REF, LVIV_REF, WAREHOUSE_ROWS, SandboxCarrier
 from shipping.tests.fakes.novaposhta import FakeNovaPoshta
 from tests.factories import ProductFactory, place_test_order
 
@@ -33,7 +35,14 @@ def np_carrier(fake_np, monkeypatch):
     return carrier
 
 
+def ensure_sandbox_directory() -> None:
+    """The sandbox carrier's cities and branches in the directory, which checkout checks Refs against."""
+    if not City.objects.filter(ref=LVIV_REF).exists():
+        sync_directory(source=SandboxCarrier())
+
+
 def confirmed_order(*, cod: bool = True, price: int = 49900, city=LVIV_REF, branch=LVIV_BRANCH) -> Order:
+    ensure_sandbox_directory()
     product = ProductFactory(stock=10, price=price, weight_grams=700)
     order = place_test_order(
         items={product.pk: 1},

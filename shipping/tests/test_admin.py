@@ -14,6 +14,7 @@ from shipping.carriers.base import CarrierError
 from shipping.carriers.sandbox import LVIV_REF, WAREHOUSE_ROWS, SandboxCarrier
 from shipping.models import Shipment
 from shipping.services import KYIV, create_labels, kyiv_today, plan_shipments
+from shipping.tests.conftest import ensure_sandbox_directory
 from tests.factories import ProductFactory, StaffFactory, np_branch, place_test_order
 
 pytestmark = pytest.mark.django_db
@@ -355,6 +356,7 @@ def test_label_button_for_a_parcel_without_a_waybill_explains(client):
 def test_labels_through_the_real_adapter_never_show_the_api_key(client, fake_np, np_carrier):
     # given a parcel labelled by the real Nova Poshta adapter (against the local fake)
     lviv_branch = next(row for row in WAREHOUSE_ROWS if row["CityRef"] == LVIV_REF)
+    ensure_sandbox_directory()
     order = place_test_order(delivery_city_ref=LVIV_REF, delivery_warehouse_ref=lviv_branch["Ref"])
     confirm_order(order_id=order.pk, by=None, source=Source.ADMIN)
     plan_shipments()
