@@ -266,3 +266,26 @@ def test_failed_refund_sends_count_towards_opening_the_breaker(fake):
     assert statuses == ["pending"] * 5 + ["requested"]
     assert calls(fake, "/reverse/order_id") == 5
     assert breaker().state == "open"
+
+
+def test_the_health_page_and_the_payments_list_show_the_providers_breakers(fake, client):
+    # given Fondy's breaker open (its row exists once Fondy failed)
+    open_breaker(last_error="http://127.0.0.1/checkout/url/ answered HTTP 500")
+    at = timezone.localtime(breaker().open_until).strftime("%H:%M:%S")
+    line = (
+        f"psp:fondy: open after 5 failures, next try at {at} "
+        "(last error: http://127.0.0.1/checkout/url/ answered HTTP 500)"
+    )
+
+    # then the health page warns about it
+    health = client.get("/health/?format=json").json()
+    assert [v for v in health.values() if "psp:" in v] == [f"Warning: {line}"]
+
+    # and the payments list says so, one line per enabled provider
+    client.force_login(StaffFactory(role="Finance"))
+    page = client.get("/admin/payments/payment/").content.decode()
+    assert (
+        f"Provider held back — {line}. New payments are refused, status checks and refunds wait; "
+        "nothing is marked failed."
+    ) in page
+    assert "psp:sandbox: closed, payments, status checks and refunds go out." in page
