@@ -151,7 +151,8 @@ def test_reconciliation_stops_asking_an_unreachable_provider_and_skips_it_while_
     # given six Fondy payments and one Sandbox payment pending long enough to be asked about
     fondy = [start(online_order()) for _ in range(6)]
     sandbox = start_sandbox_payment(online_order())
-    Payment.objects.update(created_at=timezone.now() - timedelta(hours=1))
+    for i, payment in enumerate([*fondy, sandbox]):  # asked oldest first: fondy[5] is the sixth
+        Payment.objects.filter(pk=payment.pk).update(created_at=timezone.now() - timedelta(hours=1, seconds=-i))
     fake.fail_next(500, times=5)
     t = timezone.now()
 
