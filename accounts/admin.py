@@ -9,11 +9,13 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 
 from accounts.models import User
 from core.admin import phone_in_search
 from core.money import format_money
 from ledger.selectors import wallet_of
+from ledger.services.adjustments import ADJUST_PERMISSION
 
 admin.site.site_header = "kramar back office"
 admin.site.site_title = "kramar back office"
@@ -76,17 +78,37 @@ class UserAdmin(DjangoUserAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     @admin.display(description="balance")
-    def store_credit(self, obj):
+    def store_credit_balance(self, obj):
         wallet = wallet_of(user_id=obj.pk) if obj.pk else None
-        balance = format_money(wallet.balance if wallet else 0)
+        return format_money(wallet.balance if wallet else 0)
+
+    @admin.display(description="balance")
+    def store_credit(self, obj):
+        """The balance and the link to change it, for those who may (get_fieldsets picks)."""
+        balance = self.store_credit_balance(obj)
         if not obj.pk:
             return balance
-        # The page itself checks ledger.adjust_wallet (every role that sees customers has it).
         url = reverse("admin:ledger_store_credit") + "?" + urlencode({"email": obj.email})
-        return format_html('{} &nbsp; <a href="{}">Give or take back store credit</a>', balance, url)
+        return format_html('{} &nbsp; <a href="{}">{}</a>', balance, url, gettext("Give or take back store credit"))
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.has_perm(ADJUST_PERMISSION):
+            return fieldsets
+        # Without ledger.adjust_wallet the store-credit page answers 403 (Manager): no link to it.
+        return [
+            (
+                name,
+                {
+                    **options,
+                    "fields": ["store_credit_balance" if f == "store_credit" else f for f in options["fields"]],
+                },
+            )
+            for name, options in fieldsets
+        ]
 
     def get_readonly_fields(self, request, obj=None):
-        readonly = ["last_login", "date_joined", "store_credit"]
+        readonly = ["last_login", "date_joined", "store_credit", "store_credit_balance"]
         if not request.user.is_superuser:
             readonly += PRIVILEGE_FIELDS
         return readonly

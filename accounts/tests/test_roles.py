@@ -281,3 +281,26 @@ def test_customer_page_shows_store_credit_with_a_link_to_change_it(client):
     page = client.get(f"/admin/accounts/user/{customer.pk}/change/").content.decode()
     assert "123.45\u00a0₴" in page
     assert "/admin/ledger/account/store-credit/?email=buyer%40example.com" in page
+
+
+@pytest.mark.django_db
+def test_customer_page_shows_a_manager_the_store_credit_but_no_link_to_a_page_they_may_not_open(client):
+    from ledger.services import credit_wallet
+
+    # given a customer with store credit and a Manager (the ledger is read-only for that role)
+    customer = UserFactory(email="buyer@example.com")
+    credit_wallet(user_id=customer.pk, amount=12345, reason="goodwill", by=None, idempotency_key="roles-credit")
+    manager = StaffFactory(role="Manager")
+    client.force_login(manager)
+    assert not manager.has_perm("ledger.adjust_wallet")
+    assert client.get("/admin/ledger/account/store-credit/?email=buyer%40example.com").status_code == 403
+
+    # when the Manager opens the customer's page
+    response = client.get(f"/admin/accounts/user/{customer.pk}/change/")
+
+    # then the balance is there and the link that would answer 403 is not
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "123.45\u00a0₴" in page
+    assert "/admin/ledger/account/store-credit/" not in page
+    assert "Give or take back store credit" not in page

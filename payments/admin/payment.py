@@ -15,13 +15,16 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, badge, message_bulk_report
+from core.circuit import describe
 from core.exceptions import DomainError
 from core.money import format_money
 from payments.admin.common import PAYMENT_COLOURS, ReadOnlyInline, order_link, result_badge, uuid_in
 from payments.admin.disputes import DisputeActions, DisputeFilter
 from payments.admin.forms import RefundForm, ReviewNoteForm
 from payments.models import Payment, Refund, WebhookEvent
+from payments.providers import enabled_codes
 from payments.services import mark_payment_reviewed, request_refund
+from payments.services.breaker import provider_states
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +220,14 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
     @admin.display(description="provider fee")
     def fee_display(self, payment):
         return format_money(payment.fee, payment.currency)
+
+    def changelist_view(self, request, extra_context=None):
+        # One line per enabled provider: is its circuit breaker holding payments back?
+        circuits = [
+            {"name": state.name, "state": state.state, "line": describe(state)}
+            for state in provider_states(enabled_codes())
+        ]
+        return super().changelist_view(request, {**(extra_context or {}), "provider_circuits": circuits})
 
     def get_search_results(self, request, queryset, search_term):
         # A whole reference finds that payment exactly (a UUID is not searched by substring).

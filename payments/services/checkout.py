@@ -1,7 +1,8 @@
 """Starting a payment: an attempt for an online order, or a store-credit top-up.
 
 The attempt is made under the order's lock (one open attempt per order); the provider is
-called with no lock held.
+called with no lock held. While the provider's circuit breaker is open (payments.services.
+breaker) nothing is created and the provider is not called: ProviderUnavailable at once.
 """
 
 from django.db import transaction
@@ -15,12 +16,22 @@ from payments.models import Payment
 from payments.providers import get_provider
 from payments.providers.base import CheckoutRequest, ProviderError
 from payments.return_links import callback_url_for, return_url_for
+from payments.services.breaker import may_call, provider_breaker, report
 from payments.services.locks import lock_payment
 
 S = Payment.Status
 
 
-def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
+def _admit(provider) -> None:
+    """Refuse at once, calling nobody, while the provider's breaker holds calls back."""
+    if not may_call(provider_breaker(provider.config.code), what=f"starting a payment with {provider.config.code}"):
+        raise ProviderUnavailable(
+            _("%(provider)s is not answering at the moment; nothing was charged. Please try again in a few minutes.")
+            % {"provider": provider.label or provider.code}
+        )
+
+
+def _attempt_for_order(*, order_id: int, provider) -> Payment:
     with transaction.atomic():
         order = lock_order(order_id)
         if order.payment_method != Order.PaymentMethod.ONLINE:
@@ -33,6 +44,7 @@ def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
             raise PaymentNotPossible(f"Order {order.number} is already paid.")
         if order.expires_at and order.expires_at <= timezone.now():
             raise PaymentNotPossible(f"Order {order.number} was not paid in time; place it again.")
+        _admit(provider)  # after the checks (a refused order takes no probe), before any change
         # At most one open attempt: a new one supersedes the old (a late success of the old
         # one is still taken, and refunded as an overpayment if both succeed).
         for old in Payment.objects.select_for_update().filter(order=order, status__in=Payment.OPEN):
@@ -41,7 +53,7 @@ def _attempt_for_order(*, order_id: int, provider_code: str) -> Payment:
             old.save(update_fields=["status", "failure_reason", "updated_at"])
         return Payment.objects.create(
             order=order,
-            provider=provider_code,
+            provider=provider.config.code,
             amount=order.amount_due,
             currency=order.currency,
             purpose=Payment.Purpose.ORDER,
@@ -60,7 +72,7 @@ def start_order_payment(
     (503) says to try again.
     """
     provider = get_provider(provider_code)
-    payment = _attempt_for_order(order_id=order_id, provider_code=provider_code)
+    payment = _attempt_for_order(order_id=order_id, provider=provider)
     order = payment.order
     request = CheckoutRequest(
         payment_ref=str(payment.reference),
@@ -83,6 +95,7 @@ def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callb
     if not isinstance(amount, int) or not 100 <= amount <= 10_000_000:
         raise InvalidTopUp(_("Top up between 1.00 ₴ and 100 000.00 ₴."), code="invalid_amount")
     provider = get_provider(provider_code)
+    _admit(provider)
     payment = Payment.objects.create(
         customer=user, provider=provider_code, amount=amount, purpose=Payment.Purpose.TOP_UP
     )
@@ -99,9 +112,11 @@ def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callb
 
 
 def _open_checkout(*, payment: Payment, provider, request: CheckoutRequest) -> Payment:
+    breaker = provider_breaker(provider.config.code)
     try:
         session = provider.create_checkout(request)
     except ProviderError as exc:
+        report(breaker, error=exc)
         with transaction.atomic():
             payment = lock_payment(payment.pk)
             if payment.status == S.CREATED:
@@ -109,8 +124,10 @@ def _open_checkout(*, payment: Payment, provider, request: CheckoutRequest) -> P
                 payment.failure_reason = f"Could not open the payment page: {exc}"[:500]
                 payment.save(update_fields=["status", "failure_reason", "updated_at"])
         raise ProviderUnavailable(
-            f"{provider.label or provider.code} is not answering right now; nothing was charged. Try again shortly."
+            _("%(provider)s is not answering right now; nothing was charged. Try again shortly.")
+            % {"provider": provider.label or provider.code}
         ) from exc
+    report(breaker, error=None)
     with transaction.atomic():
         payment = lock_payment(payment.pk)
         payment.redirect_url = session.redirect_url

@@ -14,6 +14,7 @@ from payments.exceptions import InvalidRefund, PaymentDisputed, RefundNotPossibl
 from payments.models import Payment, Refund
 from payments.providers import get_provider
 from payments.providers.base import Event, ProviderError
+from payments.services.breaker import may_call, provider_breaker, report
 from payments.services.locks import APPLIED_FIELDS, lock_payment
 from payments.services.outcome import Outcome, applied, ignored
 
@@ -166,7 +167,9 @@ def send_refund(*, refund_id: int) -> Refund:
     """Ask the provider for a requested refund, once; the outcome comes back through ingest.
 
     The refund is marked pending (and committed) before the call, so a crash or timeout
-    never leads to asking twice: a pending refund is followed up by reconciliation.
+    never leads to asking twice: a pending refund is followed up by reconciliation. While the
+    provider's circuit breaker is open nothing is sent and the refund stays `requested`:
+    send_stuck_refunds sends it once the provider answers again.
     """
     with transaction.atomic():
         refund = Refund.objects.select_for_update().select_related("payment").get(pk=refund_id)
@@ -174,6 +177,9 @@ def send_refund(*, refund_id: int) -> Refund:
             return refund
         if refund.payment.status == S.DISPUTED:
             return refund  # frozen: sent once the dispute is won, cancelled if it is lost
+        breaker = provider_breaker(refund.payment.provider)
+        if not may_call(breaker, what=f"sending refund {refund.pk}"):
+            return refund  # left requested, nothing marked failed
         refund.status, refund.attempts = Refund.Status.PENDING, refund.attempts + 1
         refund.save(update_fields=["status", "attempts"])
     payment = refund.payment
@@ -187,11 +193,13 @@ def send_refund(*, refund_id: int) -> Refund:
             reason=refund.reason,
         )
     except ProviderError as exc:
+        report(breaker, error=exc)
         refund.provider_message = str(exc)[:500]
         if exc.transient:
             refund.save(update_fields=["provider_message"])  # stays pending; reconciliation follows it up
             return refund
         return _fail_refund(refund_id=refund.pk, message=str(exc))
+    report(breaker, error=None)
     if result.event == Event.FAILED:
         return _fail_refund(refund_id=refund.pk, message=result.message or result.provider_status)
     with transaction.atomic():

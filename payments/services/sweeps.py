@@ -9,6 +9,7 @@ from django.utils import timezone
 from ledger import keys
 from orders.models import Order
 from payments.models import Payment, Refund
+from payments.services.breaker import SweepGate
 from payments.services.refunds import request_refund, send_refund
 
 logger = logging.getLogger(__name__)
@@ -20,12 +21,15 @@ def send_stuck_refunds(*, now=None, limit: int = 100) -> dict:
 
     A refund still `requested` a few minutes after it was asked for is sent now (sending is
     once-only: it is marked pending first). One `pending` for a day, that reconciliation
-    could not settle, is put in front of a person; it is never re-sent blindly.
+    could not settle, is put in front of a person; it is never re-sent blindly. Refunds to a
+    provider whose circuit breaker is open wait (still `requested`) for a later run.
     """
     now = now or timezone.now()
+    gate = SweepGate(what="sending stuck refunds", now=now)
     requested = list(
         Refund.objects.filter(status=Refund.Status.REQUESTED, created_at__lte=now - timedelta(minutes=3))
         .exclude(payment__status=S.DISPUTED)  # frozen until the dispute is resolved
+        .exclude(payment__provider__in=gate.held)
         .values_list("pk", flat=True)[:limit]
     )
     for refund_id in requested:
