@@ -5,6 +5,9 @@ import os
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
+from django.core.exceptions import ImproperlyConfigured
+
+from core.checks import refuse_to_start_on_errors
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -61,10 +64,6 @@ def refuse_to_start_on_sandboxes_in_production(sender=None, **kwargs):
 
     SystemExit, not an exception: Celery logs and swallows exceptions raised by signal handlers.
     """
-    from django.core.exceptions import ImproperlyConfigured
-
-    from core.checks import refuse_to_start_on_errors
-
     try:
         refuse_to_start_on_errors("worker" if kwargs.get("signal") is worker_init else "beat")
     except ImproperlyConfigured as exc:
