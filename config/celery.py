@@ -17,7 +17,7 @@ app.autodiscover_tasks()
 
 # --- Delivery guarantees (the outbox, issue 9 item 12) -------------------------------------------
 # Chosen together; every task is idempotent (core/outbox.py), so redelivery is safe and preferred
-# to loss. Set here, after the settings, so they hold whatever settings.py says.
+# to loss. The only place they are set (tests/test_celery_config.py checks the effective values).
 app.conf.update(
     # Ack after the task ran, not when the worker took it: a worker killed mid-task (-9, OOM,
     # deploy) leaves the message in Redis to be redelivered instead of losing it.
