@@ -4,6 +4,8 @@ Each app's data migration grants its own permissions to these groups (grant_perm
 so a role's rights sit next to the models they concern.
 """
 
+from django.contrib.auth.management import create_permissions
+
 SUPPORT = "Support"
 WAREHOUSE = "Warehouse"
 FINANCE = "Finance"
@@ -13,8 +15,6 @@ ALL_ROLES = (SUPPORT, WAREHOUSE, FINANCE, MANAGER)
 
 def grant_permissions(apps, grants: dict[str, list[str]]) -> None:
     """Give each named group the listed 'app_label.codename' permissions (migration helper)."""
-    from django.contrib.auth.management import create_permissions
-
     # Permissions are normally created after migrate; make them now so they can be granted.
     for app_config in apps.get_app_configs():
         app_config.models_module = True

@@ -1,6 +1,10 @@
 """Writes about users that other layers need."""
 
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from rest_framework.authtoken.models import Token
+
+from accounts.exceptions import EmailTaken
 
 
 def obtain_api_token(*, user) -> str:
@@ -11,11 +15,6 @@ def obtain_api_token(*, user) -> str:
 
 def register_customer(*, email: str, password: str, full_name: str = "", phone: str = ""):
     """Create a shopper's account. A duplicate e-mail (any case) raises EmailTaken."""
-    from django.contrib.auth import get_user_model
-    from django.db import IntegrityError, transaction
-
-    from accounts.exceptions import EmailTaken
-
     try:
         with transaction.atomic():
             return get_user_model().objects.create_user(

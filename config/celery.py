@@ -5,6 +5,9 @@ import os
 
 from celery import Celery
 from celery.signals import beat_init, worker_init
+from django.core.exceptions import ImproperlyConfigured
+
+from core.checks import refuse_to_start_on_errors
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -14,7 +17,7 @@ app.autodiscover_tasks()
 
 # --- Delivery guarantees (the outbox, issue 9 item 12) -------------------------------------------
 # Chosen together; every task is idempotent (core/outbox.py), so redelivery is safe and preferred
-# to loss. Set here, after the settings, so they hold whatever settings.py says.
+# to loss. The only place they are set (tests/test_celery_config.py checks the effective values).
 app.conf.update(
     # Ack after the task ran, not when the worker took it: a worker killed mid-task (-9, OOM,
     # deploy) leaves the message in Redis to be redelivered instead of losing it.
@@ -61,10 +64,6 @@ def refuse_to_start_on_sandboxes_in_production(sender=None, **kwargs):
 
     SystemExit, not an exception: Celery logs and swallows exceptions raised by signal handlers.
     """
-    from django.core.exceptions import ImproperlyConfigured
-
-    from core.checks import refuse_to_start_on_errors
-
     try:
         refuse_to_start_on_errors("worker" if kwargs.get("signal") is worker_init else "beat")
     except ImproperlyConfigured as exc:

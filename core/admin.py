@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
 from core.models import IdempotencyKey, OutboxMessage
+from core.outbox import relay, retry_messages
 from core.validators import normalize_ua_phone
 
 
@@ -224,8 +225,6 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 
     @admin.action(description=_("Retry the selected unsent messages now"), permissions=["retry"])
     def retry_selected(self, request, queryset):
-        from core.outbox import relay, retry_messages
-
         ids = list(queryset.filter(sent_at__isnull=True).values_list("pk", flat=True))
         count = retry_messages(ids=ids)
         report = relay(ids=ids)

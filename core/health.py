@@ -18,9 +18,11 @@ from django.db import DatabaseError, connection
 from django.db.models import Max
 from django.http import JsonResponse
 from django.utils import timezone
+from django_celery_beat.models import PeriodicTask
 from health_check.base import HealthCheck
 from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
+from redis.asyncio import Redis
 
 from core.circuit import CircuitBreakerState, all_states, describe
 
@@ -52,8 +54,6 @@ class BeatRecentlyRan(HealthCheck):
 
     @staticmethod
     def _check():
-        from django_celery_beat.models import PeriodicTask
-
         last = PeriodicTask.objects.filter(enabled=True).aggregate(last=Max("last_run_at"))["last"]
         if last is None:
             raise ServiceUnavailable("Celery Beat has never run a periodic task")
@@ -63,8 +63,6 @@ class BeatRecentlyRan(HealthCheck):
 
 
 def redis_client():
-    from redis.asyncio import Redis
-
     return Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
 
 

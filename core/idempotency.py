@@ -97,9 +97,12 @@ def claim_idempotency_key(*, owner: str, key: str, method: str, path: str, reque
             record.method, record.path, record.request_hash = method, path, request_hash
             record.lock_token, record.locked_at = token, now
             record.response_status, record.response_body, record.response_headers = None, None, {}
+            fields = ["method", "path", "request_hash", "lock_token", "locked_at"]
+            fields += ["response_status", "response_body", "response_headers"]
             if expired:
                 record.created_at = now
-            record.save()
+                fields.append("created_at")
+            record.save(update_fields=fields)
             return Claim(record=record, replay=False)
 
         if record.request_hash != request_hash:

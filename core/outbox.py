@@ -32,10 +32,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from celery import current_app as app  # the project's app (config/celery.py), without core importing config
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F
 from django.utils import timezone
+
+from core.models import OutboxMessage, SentEmail
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +54,6 @@ def enqueue(task: str, /, **kwargs) -> None:
 
 def enqueue_many(task: str, /, kwargs_list: list[dict]) -> None:
     """`enqueue` for a batch (one INSERT whatever its size): the same task, once per kwargs."""
-    from core.models import OutboxMessage
-
     if not kwargs_list:
         return
     celery_task(task)
@@ -67,8 +68,6 @@ def enqueue_once(task: str, /, *, dedupe_key: str, **kwargs) -> bool:
 
 
 def _write(task: str, kwargs: dict, *, dedupe_key: str | None) -> bool:
-    from core.models import OutboxMessage
-
     celery_task(task)  # a misspelt name fails here, in the caller's transaction, not in the relay
     if dedupe_key is None:
         message = OutboxMessage.objects.create(task=task, kwargs=kwargs)
@@ -84,8 +83,6 @@ def _write(task: str, kwargs: dict, *, dedupe_key: str | None) -> bool:
 
 def celery_task(name: str):
     """The registered Celery task `name` (raises celery.exceptions.NotRegistered, a KeyError)."""
-    from config.celery import app  # config sits above every app; imported late to keep core at the bottom
-
     if name not in app.tasks:
         app.loader.import_default_modules()  # the web process has not imported every tasks module
     return app.tasks[name]
@@ -108,8 +105,6 @@ class RelayReport:
 
 def relay_now(ids: list[int]) -> None:
     """The after-commit publish: best effort, never raises (the sweep retries what fails)."""
-    from config.celery import app
-
     try:
         report = relay(ids=ids)
     except Exception:
@@ -135,9 +130,6 @@ def relay(*, ids: list[int] | None = None, batch_size: int | None = None, max_ba
 
 
 def _relay_batch(*, ids: list[int] | None, batch_size: int) -> tuple[RelayReport, int, bool]:
-    from config.celery import app
-    from core.models import OutboxMessage
-
     report = RelayReport()
     eager = app.conf.task_always_eager
     run_after_commit = []
@@ -200,8 +192,6 @@ def _task_id(pk: int) -> str:
 
 
 def _record_failures(failed, *, now, report: RelayReport) -> None:
-    from core.models import OutboxMessage
-
     rows = []
     for row, exc in failed:
         row.attempts += 1
@@ -225,8 +215,6 @@ def backoff(attempts: int) -> timedelta:
 
 def retry_messages(*, ids: list[int]) -> int:
     """Make dead (or backed-off) unsent messages due now with a fresh attempt budget (admin action)."""
-    from core.models import OutboxMessage
-
     return OutboxMessage.objects.filter(pk__in=ids, sent_at__isnull=True).update(
         dead_at=None, attempts=0, available_at=timezone.now()
     )
@@ -234,8 +222,6 @@ def retry_messages(*, ids: list[int]) -> int:
 
 def purge_sent(*, older_than: timedelta | None = None, chunk: int = 1000) -> int:
     """Delete messages sent more than `older_than` ago (settings.OUTBOX_PURGE_AFTER), in chunks."""
-    from core.models import OutboxMessage
-
     cutoff = timezone.now() - (older_than or settings.OUTBOX_PURGE_AFTER)
     deleted = 0
     while True:
@@ -247,8 +233,6 @@ def purge_sent(*, older_than: timedelta | None = None, chunk: int = 1000) -> int
 
 def backlog() -> int:
     """Messages waiting to be published (due or backed off, not dead): a count on a partial index."""
-    from core.models import OutboxMessage
-
     return OutboxMessage.objects.filter(sent_at__isnull=True, dead_at__isnull=True).count()
 
 
@@ -277,8 +261,6 @@ def send_once(key: str, send: Callable[[], None]) -> bool:
     claim back, so a retry sends. Only a crash between the SMTP answer and the commit can
     send twice.
     """
-    from core.models import SentEmail
-
     with transaction.atomic():
         try:
             with transaction.atomic():

@@ -16,6 +16,7 @@ the request goes through and a warning is logged (a cache outage must not close 
 import functools
 import logging
 
+from constance import config
 from constance.signals import config_updated
 from django.conf import settings
 from django.core.cache import cache
@@ -78,8 +79,6 @@ def _forget_cached_limit(sender, key, **kwargs):
 
 def _configured_limit(setting: str) -> str:
     """The runtime setting's value, through the cache (raises when the cache is unreachable)."""
-    from constance import config
-
     cache_key = LIMIT_CACHE_KEY.format(setting=setting)
     rate = cache.get(cache_key)
     if rate is None:

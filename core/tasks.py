@@ -1,18 +1,17 @@
 from celery import shared_task
 
+from core.idempotency import purge_expired_idempotency_keys
+from core.outbox import purge_sent, relay
+
 
 @shared_task
 def purge_idempotency_keys_task():
-    from core.idempotency import purge_expired_idempotency_keys
-
     return purge_expired_idempotency_keys()
 
 
 @shared_task(ignore_result=True)
 def relay_outbox_task():
     """Beat, every few seconds: publish due outbox messages (SKIP LOCKED, so overlapping runs split them)."""
-    from core.outbox import relay
-
     report = relay()
     return {"sent": report.sent, "failed": report.failed, "dead": report.dead}
 
@@ -20,6 +19,4 @@ def relay_outbox_task():
 @shared_task(ignore_result=True)
 def purge_outbox_task():
     """Beat, hourly: delete outbox messages sent more than settings.OUTBOX_PURGE_AFTER ago."""
-    from core.outbox import purge_sent
-
     return purge_sent()

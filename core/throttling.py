@@ -13,7 +13,10 @@ import math
 import uuid
 
 from django.core.cache import caches
+from django_redis import get_redis_connection
 from rest_framework import throttling
+
+from core.ratelimit import client_ip
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +40,6 @@ CACHE_ALIAS = "default"
 
 
 def _redis():
-    from django_redis import get_redis_connection
 
     return get_redis_connection(CACHE_ALIAS)
 
@@ -73,8 +75,6 @@ class AnonRateThrottle(ExactRateThrottle, throttling.AnonRateThrottle):
     scope = "anon"
 
     def get_ident(self, request):
-        from core.ratelimit import client_ip
-
         return client_ip(getattr(request, "_request", request)) or "unknown"
 
 
@@ -82,8 +82,6 @@ class UserRateThrottle(ExactRateThrottle, throttling.UserRateThrottle):
     scope = "user"
 
     def get_ident(self, request):
-        from core.ratelimit import client_ip
-
         return client_ip(getattr(request, "_request", request)) or "unknown"
 
 

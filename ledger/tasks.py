@@ -3,6 +3,9 @@ import logging
 from celery import shared_task
 
 from core.outbox import retry_if_transient
+from ledger.integrity import verify_ledger
+from ledger.notifications import send_wallet_email
+from ledger.services import expire_holds
 
 logger = logging.getLogger(__name__)
 
@@ -12,8 +15,6 @@ logger = logging.getLogger(__name__)
 # on any transient error for about an hour and a half.
 @shared_task(bind=True, max_retries=20)
 def send_wallet_email_task(self, *, user_id: int, currency: str):
-    from ledger.notifications import send_wallet_email
-
     try:
         send_wallet_email(user_id=user_id, currency=currency, once_key=f"task:{self.request.id}")
     except Exception as exc:
@@ -22,16 +23,12 @@ def send_wallet_email_task(self, *, user_id: int, currency: str):
 
 @shared_task
 def expire_holds_task():
-    from ledger.services import expire_holds
-
     return expire_holds()
 
 
 @shared_task
 def verify_ledger_task():
     """Nightly integrity check; a failure is logged as an error (and alerts whoever watches logs)."""
-    from ledger.integrity import verify_ledger
-
     report = verify_ledger()
     if report.ok:
         logger.info("ledger integrity check passed: %s", report.summary())

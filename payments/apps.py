@@ -24,7 +24,12 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self):
+        # Imported here, not at the top: they need the app registry (models) loaded.
+        from core.metrics import add_part
         from ledger.integrity import EXTRA_CHECKS
+        from payments.metrics import webhook_results
+
+        add_part(webhook_results)
 
         if PROVIDER_TOTALS_CHECK not in EXTRA_CHECKS:
             EXTRA_CHECKS.append(PROVIDER_TOTALS_CHECK)

@@ -1,13 +1,16 @@
 """/metrics/: refused to anybody but the operator; request and shop metrics inside."""
 
+import uuid
 from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.utils import timezone
+from redis import Redis
 
+from config.celery import app as celery_app
+from core.models import OutboxMessage
 from core.tests.test_health import beat_ran
-from payments.models import WebhookEvent
 from tests.factories import StaffFactory
 
 pytestmark = pytest.mark.django_db
@@ -46,15 +49,8 @@ def test_a_superuser_may_look():
     assert client.get(URL).status_code == 200
 
 
-def test_the_token_gets_request_beat_and_webhook_metrics(token):
+def test_the_token_gets_request_and_beat_metrics(token):
     beat_ran(timedelta(minutes=3))
-    for result in ("processed", "processed", "rejected"):
-        WebhookEvent.objects.create(
-            provider="fondy",
-            dedupe_key=f"k-{result}-{timezone.now().timestamp()}",
-            signature_valid=result != "rejected",
-            result=result,
-        )
     client = Client()
     client.get("/health/live/")
 
@@ -65,16 +61,9 @@ def test_the_token_gets_request_beat_and_webhook_metrics(token):
     assert "django_http_requests_latency_seconds_by_view_method" in body
     assert "django_http_requests_total_by_method_total" in body
     assert 'kramar_beat_last_run_timestamp_seconds{task="expire-unpaid-orders"}' in body
-    assert 'kramar_webhook_events{provider="fondy",result="processed"} 2.0' in body
-    assert 'kramar_webhook_events{provider="fondy",result="rejected"} 1.0' in body
-    assert 'kramar_webhook_events_last_hour{provider="fondy",result="processed"} 2.0' in body
 
 
 def test_the_outbox_backlog_counts_pending_and_dead_messages(token):
-    from django.utils import timezone
-
-    from core.models import OutboxMessage
-
     task = "orders.tasks.send_order_email_task"
     OutboxMessage.objects.create(task=task, kwargs={})
     OutboxMessage.objects.create(task=task, kwargs={})
@@ -83,3 +72,39 @@ def test_the_outbox_backlog_counts_pending_and_dead_messages(token):
     body = Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
     assert 'kramar_outbox_backlog{state="pending"} 2.0' in body
     assert 'kramar_outbox_backlog{state="dead"} 1.0' in body
+
+
+TEST_REDIS = "redis://127.0.0.1:6379/15"  # the suite's own Redis database (config/settings_test.py)
+
+
+@pytest.fixture
+def broker_queue(monkeypatch):
+    """A queue of this test's own on the test Redis database, as the Celery app's default queue."""
+    queue = f"kramar-test-queue-{uuid.uuid4().hex}"
+    monkeypatch.setitem(celery_app.conf, "broker_url", TEST_REDIS)
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    redis = Redis.from_url(TEST_REDIS)
+    yield queue, redis
+    redis.delete(queue)
+    redis.close()
+
+
+def test_the_celery_queue_length_is_the_brokers_list_length(token, broker_queue):
+    queue, redis = broker_queue
+    redis.rpush(queue, b"message-1", b"message-2")
+
+    body = Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {token}").content.decode()
+
+    assert f'kramar_celery_queue_length{{queue="{queue}"}} 2.0' in body
+
+
+def test_an_unreachable_broker_gives_no_queue_sample_and_the_rest_still_answers(token, monkeypatch):
+    monkeypatch.setitem(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")  # nothing listens there
+    OutboxMessage.objects.create(task="orders.tasks.send_order_email_task", kwargs={})
+
+    response = Client().get(URL, HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "kramar_celery_queue_length{" not in body
+    assert 'kramar_outbox_backlog{state="pending"} 1.0' in body

@@ -11,13 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from orders.models import Order, Source
-from orders.services import deliver_order, lock_order, record_handover, return_order
+from orders.services import deliver_order, record_handover, return_order
 from shipping import carriers
 from shipping.carriers.base import CarrierError, ParcelEvent, ParcelState
 from shipping.models import Shipment
 from shipping.selectors import shipments_due_tracking
 from shipping.services.breaker import batch_may_run, carrier_breaker, report
-from shipping.services.common import S, poll_interval
+from shipping.services.common import S, lock_shipment, poll_interval
 
 logger = logging.getLogger(__name__)
 P = ParcelState
@@ -106,8 +106,7 @@ def track_shipments(*, now=None, carrier=None, chunk: int = 100) -> int:
         for shipment, number in zip(part, numbers, strict=True):
             event = events.get(number)
             with transaction.atomic():
-                lock_order(shipment.order_id)
-                locked = Shipment.objects.select_for_update().select_related("order").get(pk=shipment.pk)
+                locked = lock_shipment(shipment.pk)
                 if event is not None:
                     if locked.status == S.RETURNING and number == locked.return_tracking_number:
                         if event.state == P.DELIVERED:  # the return parcel reached us

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections
 from django.utils.translation import gettext as _
 
+from core.models import OutboxMessage
 from core.outbox import backlog, relay, retry_messages
 
 
@@ -27,8 +28,6 @@ class Command(BaseCommand):
         parser.add_argument("--retry-dead", action="store_true", help=_("Make dead messages due again first."))
 
     def handle(self, *args, loop=False, interval=5.0, batch_size=None, retry_dead=False, **options):
-        from core.models import OutboxMessage
-
         if retry_dead:
             dead = OutboxMessage.objects.filter(dead_at__isnull=False, sent_at__isnull=True)
             ids = list(dead.values_list("pk", flat=True))
