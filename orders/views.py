@@ -17,8 +17,6 @@ from core.ratelimit import rate_limited
 from directory.exceptions import InvalidDelivery
 from directory.models import City, Warehouse
 from directory.selectors import resolve_delivery
-from fraud.history import NOTES as HISTORY_NOTES
-from fraud.rules import client_ip
 from ledger.selectors import wallet_of
 from orders import selectors
 from orders.cart import Cart, CartContents, recent_order_tokens, remember_order
@@ -26,6 +24,8 @@ from orders.exceptions import CheckoutTokenConflict, OrderNotFound
 from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, place_order
+from orders.services.history import NOTES as HISTORY_NOTES
+from orders.services.screening import client_ip
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 from payments.services import start_order_payment
 from shipping.models import Shipment

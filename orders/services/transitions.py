@@ -25,6 +25,7 @@ from catalog.services import (
 from core import outbox
 from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
+from orders.services.history import describe
 from orders.services.store_credit import release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact
 
@@ -51,11 +52,6 @@ TIMESTAMP_FIELD = {
     "return": "returned_at",
     "unship": "shipped_at",
 }
-
-
-def describe(*, source: str, reason: str = "") -> str:
-    """The transition log's description: where the change came from, then why."""
-    return f"[{source}] {reason}".strip()
 
 
 def lock_order(order_id: int) -> Order:

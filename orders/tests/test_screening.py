@@ -9,12 +9,10 @@ from django.db import connection
 
 from catalog.models import Reservation, Stock
 from config import settings as production_settings
-from fraud.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
-from fraud.models import BlockedContact, OrderScreening
-from fraud.services import block_contact
-from orders.models import Order, Source
+from orders.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
+from orders.models import BlockedContact, Order, OrderScreening, Source
 from orders.selectors import order_history
-from orders.services import cancel_order, confirm_order, return_order, ship_order
+from orders.services import block_contact, cancel_order, confirm_order, return_order, ship_order
 from tests.factories import ProductFactory, StaffFactory, UserFactory, place_test_order
 
 pytestmark = pytest.mark.django_db
@@ -261,5 +259,5 @@ def test_many_orders_from_one_ip_in_a_short_time_go_to_review():
 
 
 def test_review_permission_is_granted_to_support_and_manager():
-    perm = Permission.objects.get(codename="review_order", content_type__app_label="fraud")
+    perm = Permission.objects.get(codename="review_order", content_type__app_label="orders")
     assert sorted(perm.group_set.values_list("name", flat=True)) == ["Manager", "Support"]

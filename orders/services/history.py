@@ -1,17 +1,23 @@
-"""Anti-abuse decisions on the order's history, next to its transitions.
+"""The order's history (django-fsm-log's StateLog): how entries are described, and notes.
 
-The history is django-fsm-log's StateLog (orders.selectors.order_history reads it); a decision
-that changes no status is a row whose source and target state are the order's current one,
-named by `transition` ("review", "approve_review"), with the usual "[source] reason".
+Transitions write their entries through django-fsm-log; orders.selectors.order_history reads
+them back. A decision that changes no status (anti-abuse review) is a note: a row whose source
+and target state are the order's current one, named by `transition` (one of NOTES), with the
+usual "[source] reason".
 """
 
 from django.contrib.contenttypes.models import ContentType
 from django_fsm_log.models import StateLog
 
 from orders.models import Order
-from orders.services.transitions import describe
 
+# History rows that record a decision, not a status change; the shopper's page leaves them out.
 NOTES = ("review", "approve_review", "reject_review")
+
+
+def describe(*, source: str, reason: str = "") -> str:
+    """The transition log's description: where the change came from, then why."""
+    return f"[{source}] {reason}".strip()
 
 
 def record_decision(*, order: Order, decision: str, reason: str, source: str, by=None) -> None:

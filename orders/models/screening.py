@@ -1,8 +1,8 @@
 """Anti-abuse: the staff's block list and each order's screening (where it came from, its review).
 
-Its own app, not fields on orders.Order: the rules and the review queue change on their own
-schedule (and get their own staff permissions), orders' table and admin stay as they are, and
-an order that was never screened (placed before this app) simply has no screening row.
+Rows beside orders.Order, not fields on it: the order's table and admin stay as they are, and
+an order that was never screened (placed before the rules existed) simply has no screening row.
+The tables were the `fraud` app's until orders took them over (orders migrations 0009, 0010).
 """
 
 from django.conf import settings
