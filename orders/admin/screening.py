@@ -65,7 +65,7 @@ class OrderScreeningAdmin(admin.ModelAdmin):
     search_fields = ["order__number", "order__phone", "order__email", "ip"]
     actions = ["approve", "reject"]
     date_hierarchy = "created_at"
-    fields = ["order_link", "ip", "review", "rule", "reason", "decided_by", "decided_at", "created_at"]
+    fields = ["order_link", "ip", "review", "rule", "reason", "paid_at", "decided_by", "decided_at", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):

@@ -56,6 +56,12 @@ class OrderScreening(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(
+        _("paid while held"),
+        null=True,
+        blank=True,
+        help_text=_("When its online payment was captured while it waited for review: approval confirms it."),
+    )
     created_at = models.DateTimeField(_("screened at"), default=timezone.now, editable=False)
 
     class Meta:

@@ -12,7 +12,7 @@ from django_fsm_log.models import StateLog
 from orders.models import Order
 
 # History rows that record a decision, not a status change; the shopper's page leaves them out.
-NOTES = ("review", "approve_review", "reject_review")
+NOTES = ("review", "paid_while_held", "approve_review", "reject_review")
 
 
 def describe(*, source: str, reason: str = "") -> str:

@@ -1,7 +1,8 @@
 """Staff's decisions on the review queue (orders held by checkout's anti-abuse rules).
 
-Approving confirms an order still waiting (cash on delivery or store credit; an online order
-is confirmed by its payment, so approving only clears it); rejecting cancels it, which
+Approving confirms an order still waiting (cash on delivery or store credit, or an online
+order whose payment was captured while it was held; an unpaid online order is confirmed by
+its payment later, so approving only clears it); rejecting cancels it, which
 releases its stock and store credit (and payments refunds captured money). Both lock the
 order row first (orders' lock order), then the screening row, and go on the order's history.
 """
@@ -13,7 +14,7 @@ from django.utils.translation import gettext as _
 from orders.exceptions import ReviewAlreadyDecided
 from orders.models import Order, OrderScreening, Source
 from orders.services.history import record_decision
-from orders.services.transitions import cancel_order, confirm_order, lock_order
+from orders.services.transitions import cancel_order, confirm_order, confirm_paid_locked_order, lock_order
 
 
 def _lock_pending_screening(order_id: int) -> tuple[Order, OrderScreening]:
@@ -41,6 +42,8 @@ def approve_review(*, order_id: int, by, note: str = "") -> Order:
     reason = f"Review approved ({screening.rule}){': ' + note if note else ''}"
     if order.status == Order.Status.PLACED and order.can_be_confirmed():
         order = confirm_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
+    elif order.status == Order.Status.PLACED and screening.paid_at is not None:
+        confirm_paid_locked_order(order, by=by, reason=reason, source=Source.ADMIN)
     else:
         record_decision(order=order, decision="approve_review", reason=reason, source=Source.ADMIN, by=by)
     _decide(screening, review=OrderScreening.Review.APPROVED, by=by)

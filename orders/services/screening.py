@@ -148,6 +148,38 @@ def record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None
         )
 
 
+def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
+    """Keep an order whose online payment was captured in the review queue, if it waits there.
+
+    The caller holds the order's row lock (the capture's transaction); the screening row is
+    locked after it, as the review decisions do. True when the order is held: it stays placed
+    and paid, nothing is confirmed or kicked, the expiry sweep leaves it alone, and approving it
+    confirms it (orders.services.review). An order never screened, or already decided, is not held.
+    """
+    screening = (
+        OrderScreening.objects.select_for_update()
+        .filter(order_id=order.pk, review=OrderScreening.Review.PENDING)
+        .first()
+    )
+    if screening is None:
+        return False
+    if screening.paid_at is None:
+        screening.paid_at = timezone.now()
+        screening.save(update_fields=["paid_at"])
+    record_decision(
+        order=order,
+        decision="paid_while_held",
+        reason=f"{reason}; held for review ({screening.rule}), confirmed when approved",
+        source=source,
+    )
+    return True
+
+
+def paid_while_held():
+    """The orders whose payment was captured while they waited for review (for the expiry sweep)."""
+    return OrderScreening.objects.filter(paid_at__isnull=False)
+
+
 # --- the block list -------------------------------------------------------------------------
 
 
