@@ -50,7 +50,7 @@ INSTALLED_APPS = [
     "cart",
     "directory",
     "orders",
-    "fraud",
+    "fraud",  # migrations only (fraud/__init__.py): the anti-abuse code moved into orders
     "ledger",
     "payments",
     "shipping",

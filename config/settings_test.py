@@ -20,8 +20,8 @@ CELERY_TASK_EAGER_PROPAGATES = True
 REST_FRAMEWORK = {**REST_FRAMEWORK, "DEFAULT_THROTTLE_CLASSES": []}
 DEBUG = False
 
-# Anti-abuse rules (fraud) off by default here: the suite places many orders for one phone.
-# fraud's own tests switch each rule on with constance's override_config.
+# Anti-abuse rules (orders.services.screening) off by default here: the suite places many orders for one phone.
+# Their own tests (orders/tests/test_screening*.py) switch each rule on with override_config.
 CONSTANCE_CONFIG = {
     name: (0, *rest) if name.startswith("FRAUD_") else (default, *rest)
     for name, (default, *rest) in CONSTANCE_CONFIG.items()  # noqa: F405

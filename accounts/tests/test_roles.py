@@ -111,7 +111,7 @@ def test_admin_site_is_named_for_staff(client):
 @pytest.mark.parametrize(
     ("role", "models"),
     [
-        ("Support", ["Orders", "Products", "Stock", "Users"]),
+        ("Support", ["Blocked phones and e-mails", "Order reviews", "Orders", "Products", "Stock", "Users"]),
         ("Warehouse", ["Orders", "Products", "Reservations", "Stock"]),
         ("Finance", ["Orders", "Products", "Users"]),
     ],

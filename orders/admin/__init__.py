@@ -1,5 +1,6 @@
-"""Orders in the back office; importing the package registers the order admin."""
+"""Orders in the back office; importing the package registers the order, block-list and review admins."""
 
 from orders.admin.order import OrderAdmin
+from orders.admin.screening import BlockedContactAdmin, OrderScreeningAdmin
 
-__all__ = ["OrderAdmin"]
+__all__ = ["BlockedContactAdmin", "OrderAdmin", "OrderScreeningAdmin"]

@@ -1,10 +1,13 @@
-"""Every write to orders: checkout, transitions, expiry, staff edits, store credit.
+"""Every write to orders: checkout, transitions, expiry, staff edits, store credit, anti-abuse.
 
 One package, one public surface: import from `orders.services`.
 """
 
 from orders.services.checkout import new_checkout_token, place_order
 from orders.services.handover import record_handover
+from orders.services.history import describe, record_decision
+from orders.services.review import approve_review, reject_review
+from orders.services.screening import block_contact, normalize_blocked_value
 from orders.services.transitions import (
     EDITABLE_FIELDS,
     TIMESTAMP_FIELD,
@@ -14,7 +17,6 @@ from orders.services.transitions import (
     confirm_order,
     confirm_paid_order,
     deliver_order,
-    describe,
     expire_unpaid_orders,
     lock_order,
     refuse_unless_editable,
@@ -32,6 +34,8 @@ __all__ = [
     "MAX_QUANTITY",
     "TIMESTAMP_FIELD",
     "TRANSITION_SERVICES",
+    "approve_review",
+    "block_contact",
     "cancel_order",
     "complete_order",
     "confirm_order",
@@ -42,9 +46,12 @@ __all__ = [
     "expire_unpaid_orders",
     "lock_order",
     "new_checkout_token",
+    "normalize_blocked_value",
     "place_order",
+    "record_decision",
     "record_handover",
     "refuse_unless_editable",
+    "reject_review",
     "return_order",
     "revive_paid_order",
     "unship_order",

@@ -12,11 +12,9 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.services import reserve_stock
 from core import outbox, runtime
-from fraud.history import record_decision
-from fraud.models import OrderScreening
-from fraud.rules import Hold, lock_checkout_identities, screen_checkout
 from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
+from orders.services.screening import lock_checkout_identities, record_screening, screen_checkout
 from orders.services.store_credit import hold_store_credit
 from orders.services.transitions import actor, confirm_locked_order
 from orders.services.validation import (
@@ -68,21 +66,6 @@ def _payment_plan(*, payment_method: str, store_credit, total: int, customer) ->
     return payment_method
 
 
-def _record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None:
-    OrderScreening.objects.create(
-        order=order,
-        ip=ip,
-        review=OrderScreening.Review.PENDING if hold else OrderScreening.Review.NOT_NEEDED,
-        rule=hold.rule if hold else "",
-        reason=(hold.reason if hold else "")[:255],
-        created_at=order.created_at,
-    )
-    if hold is not None:
-        record_decision(
-            order=order, decision="review", reason=f"Held for review ({hold.rule}): {hold.reason}", source=Source.SYSTEM
-        )
-
-
 def place_order(
     *,
     customer,
@@ -115,7 +98,7 @@ def place_order(
     with `delivery_refs_required` (the shop's own checkout, whose picker always gives them)
     names alone are refused; the API may send names alone.
 
-    Anti-abuse (fraud.rules), inside the transaction and before the order row: advisory locks
+    Anti-abuse (orders.services.screening), inside the transaction and before the order row: advisory locks
     on the phone, e-mail and `ip` (the caller's address, from the pages and the API), then
     the rules refuse the checkout (a CheckoutRefused, nothing written) or hold the order for
     review: it is then never confirmed automatically, and the decision goes on its history.
@@ -215,9 +198,9 @@ def place_order(
         if store_credit:
             order.store_credit_hold = hold_store_credit(order=order, customer=customer, amount=store_credit)
             order.save(update_fields=["store_credit_hold"])
-        _record_screening(order=order, ip=ip, hold=hold)
+        record_screening(order=order, ip=ip, hold=hold)
         if hold is not None:
-            pass  # a person decides (fraud's review queue); it is neither confirmed nor paid-for here
+            pass  # a person decides (the review queue, orders.services.review); nothing is confirmed here
         elif method == PM.STORE_CREDIT:
             confirm_locked_order(order, by=None, reason="Paid in full with store credit", source=Source.SYSTEM)
         elif method == PM.COD and runtime.cod_auto_confirm():

@@ -8,7 +8,7 @@ core.outbox, named by task so orders never imports the apps above it.
 from collections.abc import Mapping
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -25,6 +25,8 @@ from catalog.services import (
 from core import outbox
 from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
+from orders.services.history import describe
+from orders.services.screening import hold_paid_order, paid_while_held
 from orders.services.store_credit import release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact, delivery_from_directory
 
@@ -51,11 +53,6 @@ TIMESTAMP_FIELD = {
     "return": "returned_at",
     "unship": "shipped_at",
 }
-
-
-def describe(*, source: str, reason: str = "") -> str:
-    """The transition log's description: where the change came from, then why."""
-    return f"[{source}] {reason}".strip()
 
 
 def lock_order(order_id: int) -> Order:
@@ -186,10 +183,24 @@ def confirm_order(*, order_id: int, by, reason: str = "", source: str, expected_
     return order
 
 
-def confirm_paid_order(*, order: Order, reason: str, source: str) -> None:
-    """Confirm an online order whose payment was captured; the caller holds the order's lock."""
-    apply_transition(order, "pay", by=None, reason=reason, source=source)
-    settle_store_credit(order=order)
+def confirm_paid_order(*, order: Order, reason: str, source: str) -> bool:
+    """Confirm an online order whose payment was captured; the caller holds the order's lock.
+
+    Returns False, and confirms nothing, when checkout's anti-abuse rules hold the order for
+    review (orders.services.screening.hold_paid_order): it stays placed and paid until staff
+    approve it (then it is confirmed and its label kicked) or reject it (then it is cancelled,
+    and payments' sweep refunds the money).
+    """
+    if hold_paid_order(order=order, reason=reason, source=source):
+        return False
+    confirm_paid_locked_order(order, by=None, reason=reason, source=source)
+    return True
+
+
+def confirm_paid_locked_order(order: Order, *, by, reason: str, source: str) -> None:
+    """Confirm a paid online order whose row the caller holds, without asking the screening."""
+    apply_transition(order, "pay", by=by, reason=reason, source=source)
+    settle_store_credit(order=order, by=actor(by))
     outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
     schedule_labels()
 
@@ -330,7 +341,8 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
 
     Works in batches, each its own transaction, taking rows with SKIP LOCKED: two runs at
     once split the work instead of doing it twice, and an order being paid right now (its
-    row locked by the payment) is left for the next run. COD orders never expire.
+    row locked by the payment) is left for the next run. COD orders never expire, nor do
+    orders paid while they wait for review (staff approve or reject them).
     """
     now = now or timezone.now()
     expired = 0
@@ -339,6 +351,7 @@ def expire_unpaid_orders(*, now=None, batch_size: int = 100) -> int:
             batch = list(
                 Order.objects.select_for_update(skip_locked=True)
                 .filter(status=Order.Status.PLACED, payment_method=Order.PaymentMethod.ONLINE, expires_at__lte=now)
+                .exclude(Exists(paid_while_held().filter(order=OuterRef("pk"))))  # paid; staff decide
                 .order_by("expires_at", "id")[:batch_size]
             )
             # The FSM says which may expire; the batch is then written in a fixed number of

@@ -79,8 +79,8 @@ def on_captured(payment, order, update) -> Outcome:
     # The capture is booked before the order is confirmed (which posts any store-credit hold),
     # so every entry in this transaction takes the provider's accounts before the others.
     _book_capture(payment, overpayment=bool(outcome))
-    if confirm:
-        confirm_paid_order(order=order, reason=reason, source=Source.WEBHOOK)
+    if confirm and not confirm_paid_order(order=order, reason=reason, source=Source.WEBHOOK):
+        return applied(f"captured; order {order.number} waits for review")
     if not outcome:
         return applied(f"captured; order {order.number} confirmed")
     return applied(f"captured as an overpayment: {outcome}; " + _settle_overpayment(payment))

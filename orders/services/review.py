@@ -1,7 +1,8 @@
-"""Staff's decisions on the review queue and on the block list.
+"""Staff's decisions on the review queue (orders held by checkout's anti-abuse rules).
 
-Approving confirms an order still waiting (cash on delivery or store credit; an online order
-is confirmed by its payment, so approving only clears it); rejecting cancels it, which
+Approving confirms an order still waiting (cash on delivery or store credit, or an online
+order whose payment was captured while it was held; an unpaid online order is confirmed by
+its payment later, so approving only clears it); rejecting cancels it, which
 releases its stock and store credit (and payments refunds captured money). Both lock the
 order row first (orders' lock order), then the screening row, and go on the order's history.
 """
@@ -10,16 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from core.exceptions import Conflict, ValidationError
-from core.validators import normalize_ua_phone
-from fraud.history import record_decision
-from fraud.models import BlockedContact, OrderScreening
-from orders.models import Order, Source
-from orders.services import cancel_order, confirm_order, lock_order
-
-
-class ReviewAlreadyDecided(Conflict):
-    code = "review_already_decided"
+from orders.exceptions import ReviewAlreadyDecided
+from orders.models import Order, OrderScreening, Source
+from orders.services.history import record_decision
+from orders.services.transitions import cancel_order, confirm_order, confirm_paid_locked_order, lock_order
 
 
 def _lock_pending_screening(order_id: int) -> tuple[Order, OrderScreening]:
@@ -47,6 +42,8 @@ def approve_review(*, order_id: int, by, note: str = "") -> Order:
     reason = f"Review approved ({screening.rule}){': ' + note if note else ''}"
     if order.status == Order.Status.PLACED and order.can_be_confirmed():
         order = confirm_order(order_id=order.pk, by=by, reason=reason, source=Source.ADMIN)
+    elif order.status == Order.Status.PLACED and screening.paid_at is not None:
+        confirm_paid_locked_order(order, by=by, reason=reason, source=Source.ADMIN)
     else:
         record_decision(order=order, decision="approve_review", reason=reason, source=Source.ADMIN, by=by)
     _decide(screening, review=OrderScreening.Review.APPROVED, by=by)
@@ -64,28 +61,3 @@ def reject_review(*, order_id: int, by, note: str = "") -> Order:
         record_decision(order=order, decision="reject_review", reason=reason, source=Source.ADMIN, by=by)
     _decide(screening, review=OrderScreening.Review.REJECTED, by=by)
     return order
-
-
-def normalize_blocked_value(*, kind: str, value: str) -> str:
-    """The form a block-list entry is stored and compared in (checkout's own normalisation)."""
-    value = (value or "").strip()
-    if kind == BlockedContact.Kind.PHONE:
-        phone = normalize_ua_phone(value)
-        if not phone:
-            raise ValidationError(_("Enter a Ukrainian phone number as +380XXXXXXXXX."), code="invalid_phone")
-        return phone
-    if "@" not in value:
-        raise ValidationError(_("Enter a valid e-mail address."), code="invalid_email")
-    return value.lower()
-
-
-@transaction.atomic
-def block_contact(*, kind: str, value: str, reason: str, by) -> BlockedContact:
-    """Put a phone or e-mail on the block list (once; a second time updates the reason)."""
-    entry, _created = BlockedContact.objects.update_or_create(
-        kind=kind,
-        value=normalize_blocked_value(kind=kind, value=value),
-        defaults={"reason": reason},
-        create_defaults={"reason": reason, "added_by": by},
-    )
-    return entry

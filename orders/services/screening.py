@@ -3,7 +3,9 @@
 `lock_checkout_identities` comes first (before the order row: the lock order's step 0), then
 `screen_checkout` refuses (a CheckoutRefused, nothing written) or names the rule that holds
 the order for review. Every threshold is a runtime setting (core.runtime); 0 switches a rule
-off. The rules read orders but never change them: the checkout records what they decided.
+off. The rules read orders but never change them: the checkout records what they decided
+(`record_screening`). The staff's block list is kept here too (the rules read it); their
+decisions on held orders are orders.services.review.
 """
 
 import hashlib
@@ -11,18 +13,20 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core import runtime
+from core.exceptions import ValidationError
 from core.money import format_money
-from fraud.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
-from fraud.models import BlockedContact, OrderScreening
-from orders.models import Order
+from core.validators import normalize_ua_phone
+from orders.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
+from orders.models import BlockedContact, Order, OrderScreening, Source
+from orders.services.history import record_decision
 
-logger = logging.getLogger("fraud")
+logger = logging.getLogger("orders.screening")
 
 
 @dataclass(frozen=True)
@@ -126,3 +130,79 @@ def _refused(rule: str, *, phone: str, email: str, ip: str | None) -> None:
 def client_ip(request) -> str | None:
     """The caller's address as the web server saw it (the proxy in front must set REMOTE_ADDR)."""
     return request.META.get("REMOTE_ADDR") or None
+
+
+def record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None:
+    """Keep what checkout saw and decided for a new order; a hold goes on its history."""
+    OrderScreening.objects.create(
+        order=order,
+        ip=ip,
+        review=OrderScreening.Review.PENDING if hold else OrderScreening.Review.NOT_NEEDED,
+        rule=hold.rule if hold else "",
+        reason=(hold.reason if hold else "")[:255],
+        created_at=order.created_at,
+    )
+    if hold is not None:
+        record_decision(
+            order=order, decision="review", reason=f"Held for review ({hold.rule}): {hold.reason}", source=Source.SYSTEM
+        )
+
+
+def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
+    """Keep an order whose online payment was captured in the review queue, if it waits there.
+
+    The caller holds the order's row lock (the capture's transaction); the screening row is
+    locked after it, as the review decisions do. True when the order is held: it stays placed
+    and paid, nothing is confirmed or kicked, the expiry sweep leaves it alone, and approving it
+    confirms it (orders.services.review). An order never screened, or already decided, is not held.
+    """
+    screening = (
+        OrderScreening.objects.select_for_update()
+        .filter(order_id=order.pk, review=OrderScreening.Review.PENDING)
+        .first()
+    )
+    if screening is None:
+        return False
+    if screening.paid_at is None:
+        screening.paid_at = timezone.now()
+        screening.save(update_fields=["paid_at"])
+    record_decision(
+        order=order,
+        decision="paid_while_held",
+        reason=f"{reason}; held for review ({screening.rule}), confirmed when approved",
+        source=source,
+    )
+    return True
+
+
+def paid_while_held():
+    """The orders whose payment was captured while they waited for review (for the expiry sweep)."""
+    return OrderScreening.objects.filter(paid_at__isnull=False)
+
+
+# --- the block list -------------------------------------------------------------------------
+
+
+def normalize_blocked_value(*, kind: str, value: str) -> str:
+    """The form a block-list entry is stored and compared in (checkout's own normalisation)."""
+    value = (value or "").strip()
+    if kind == BlockedContact.Kind.PHONE:
+        phone = normalize_ua_phone(value)
+        if not phone:
+            raise ValidationError(_("Enter a Ukrainian phone number as +380XXXXXXXXX."), code="invalid_phone")
+        return phone
+    if "@" not in value:
+        raise ValidationError(_("Enter a valid e-mail address."), code="invalid_email")
+    return value.lower()
+
+
+@transaction.atomic
+def block_contact(*, kind: str, value: str, reason: str, by) -> BlockedContact:
+    """Put a phone or e-mail on the block list (once; a second time updates the reason)."""
+    entry, _created = BlockedContact.objects.update_or_create(
+        kind=kind,
+        value=normalize_blocked_value(kind=kind, value=value),
+        defaults={"reason": reason},
+        create_defaults={"reason": reason, "added_by": by},
+    )
+    return entry

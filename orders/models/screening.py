@@ -1,8 +1,8 @@
 """Anti-abuse: the staff's block list and each order's screening (where it came from, its review).
 
-Its own app, not fields on orders.Order: the rules and the review queue change on their own
-schedule (and get their own staff permissions), orders' table and admin stay as they are, and
-an order that was never screened (placed before this app) simply has no screening row.
+Rows beside orders.Order, not fields on it: the order's table and admin stay as they are, and
+an order that was never screened (placed before the rules existed) simply has no screening row.
+The tables were the `fraud` app's until orders took them over (orders migrations 0009, 0010).
 """
 
 from django.conf import settings
@@ -56,6 +56,12 @@ class OrderScreening(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    paid_at = models.DateTimeField(
+        _("paid while held"),
+        null=True,
+        blank=True,
+        help_text=_("When its online payment was captured while it waited for review: approval confirms it."),
+    )
     created_at = models.DateTimeField(_("screened at"), default=timezone.now, editable=False)
 
     class Meta:

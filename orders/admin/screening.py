@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import DomainError
 from core.money import format_money
-from fraud.models import BlockedContact, OrderScreening
-from fraud.services import approve_review, normalize_blocked_value, reject_review
+from orders.models import BlockedContact, OrderScreening
+from orders.services import approve_review, normalize_blocked_value, reject_review
 
 
 @admin.register(BlockedContact)
@@ -65,7 +65,7 @@ class OrderScreeningAdmin(admin.ModelAdmin):
     search_fields = ["order__number", "order__phone", "order__email", "ip"]
     actions = ["approve", "reject"]
     date_hierarchy = "created_at"
-    fields = ["order_link", "ip", "review", "rule", "reason", "decided_by", "decided_at", "created_at"]
+    fields = ["order_link", "ip", "review", "rule", "reason", "paid_at", "decided_by", "decided_at", "created_at"]
     readonly_fields = fields
 
     def has_add_permission(self, request):
@@ -78,7 +78,7 @@ class OrderScreeningAdmin(admin.ModelAdmin):
         return False
 
     def has_review_permission(self, request):
-        return request.user.has_perm("fraud.review_order")
+        return request.user.has_perm("orders.review_order")
 
     @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, obj):

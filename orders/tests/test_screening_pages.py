@@ -8,10 +8,9 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from catalog.models import Stock
-from fraud.models import OrderScreening
-from fraud.services import block_contact
-from orders.models import Order
+from orders.models import Order, OrderScreening
 from orders.selectors import order_history
+from orders.services import block_contact
 from tests.factories import ProductFactory, StaffFactory, UserFactory, np_branch, place_test_order
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +99,7 @@ def held_orders():
 
 
 def changelist(**params):
-    return reverse("admin:fraud_orderscreening_changelist") + ("?review=pending" if params.get("pending") else "")
+    return reverse("admin:orders_orderscreening_changelist") + ("?review=pending" if params.get("pending") else "")
 
 
 def test_needs_review_lists_only_held_orders(client, held_orders):
