@@ -12,13 +12,14 @@ user row; the children are updated after their orders are locked.
 
 from dataclasses import dataclass
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
-from orders.models import Order
+from orders.models import Order, OrderScreening
 from payments.models import Payment, WebhookEvent
 from privacy.exceptions import AlreadyAnonymised, CustomerHasOpenOrders, NotACustomer
 from privacy.models import PrivacyAction
@@ -95,6 +96,12 @@ def anonymise_customer(*, user_id: int, by=None) -> Anonymised:
     shipments = Shipment.objects.filter(order_id__in=order_ids).update(
         recipient_name="", recipient_phone="", city_ref="", warehouse_ref=""
     )
+    # Who checked out from where (the anti-abuse rules' IP), and the login records that name
+    # the e-mail and the address it logged in from.
+    OrderScreening.objects.filter(order_id__in=order_ids).update(ip=None)
+    AccessAttempt.objects.filter(username__iexact=user.email).delete()
+    AccessLog.objects.filter(username__iexact=user.email).delete()
+    AccessFailureLog.objects.filter(username__iexact=user.email).delete()
     User.objects.filter(pk=user.pk).update(
         email=email, full_name="", phone="", password=make_password(None), is_active=False
     )

@@ -5,6 +5,7 @@ import json
 import zipfile
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
@@ -13,7 +14,7 @@ from django.urls import reverse
 from ledger.integrity import verify_ledger
 from ledger.models import Account, JournalEntry, Posting
 from ledger.services import credit_wallet
-from orders.models import Order, Source
+from orders.models import Order, OrderScreening, Source
 from orders.services import TRANSITION_SERVICES
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
@@ -151,6 +152,12 @@ def test_a_manager_has_both_privacy_actions(client):
 
 
 def test_anonymising_blanks_personal_data_and_keeps_the_books(customer):
+    order = Order.objects.filter(customer=customer).first()
+    OrderScreening.objects.update_or_create(order=order, defaults={"ip": "203.0.113.7"})
+    AccessLog.objects.create(username="olena@example.com", ip_address="203.0.113.7", user_agent="test")
+    AccessAttempt.objects.create(
+        username="olena@example.com", ip_address="203.0.113.7", user_agent="test", failures_since_start=2
+    )
     before = books()
     assert verify_ledger().ok
     assert WebhookEvent.objects.exclude(raw_body="").exists()  # the provider's callback, as received
@@ -189,6 +196,8 @@ def test_anonymising_blanks_personal_data_and_keeps_the_books(customer):
     assert WebhookEvent.objects.exists()
     events = list(WebhookEvent.objects.values_list("raw_body", "headers", "remote_ip"))
     assert events == [("", {}, None)] * len(events)
+    assert list(OrderScreening.objects.filter(order=order).values_list("ip", flat=True)) == [None]
+    assert (AccessLog.objects.count(), AccessAttempt.objects.count()) == (0, 0)
     # and every amount, entry and balance is as it was; the ledger still verifies
     assert books() == before
     assert verify_ledger().ok
