@@ -219,6 +219,13 @@ class Order(ConcurrentTransitionMixin, models.Model):
 
     @fsm_log_by
     @fsm_log_description
+    @transition(field=status, source=Status.EXPIRED, target=Status.PLACED, conditions=[can_expire])
+    def reinstate(self, *, by=None, description=None):
+        """A late payment for an expired order held for review: placed again, staff decide."""
+        self.expired_at = None
+
+    @fsm_log_by
+    @fsm_log_description
     @transition(field=status, source=Status.CONFIRMED, target=Status.SHIPPED, permission="orders.ship_order")
     def ship(self, *, by=None, description=None):
         self.shipped_at = timezone.now()
@@ -278,6 +285,7 @@ TRANSITIONS = {
     "confirm": "confirm",
     "pay": "pay",
     "revive": "revive",
+    "reinstate": "reinstate",
     "ship": "ship",
     "deliver": "deliver",
     "complete": "complete",

@@ -148,6 +148,11 @@ def record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None
         )
 
 
+def awaits_review(*, order: Order) -> bool:
+    """Whether the anti-abuse rules hold this order in the review queue."""
+    return OrderScreening.objects.filter(order_id=order.pk, review=OrderScreening.Review.PENDING).exists()
+
+
 def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
     """Keep an order whose online payment was captured in the review queue, if it waits there.
 

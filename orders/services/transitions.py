@@ -26,7 +26,7 @@ from core import outbox
 from orders.exceptions import InvalidOrderChange, OrderNotChangeable, OrderNotFound, OrderStateError, StaleOrder
 from orders.models import TRANSITIONS, Order, Source
 from orders.services.history import describe
-from orders.services.screening import hold_paid_order, paid_while_held
+from orders.services.screening import awaits_review, hold_paid_order, paid_while_held
 from orders.services.store_credit import release_store_credit, settle_store_credit
 from orders.services.validation import clean_contact, delivery_from_directory
 
@@ -45,6 +45,7 @@ TIMESTAMP_FIELD = {
     "confirm": "confirmed_at",
     "pay": "confirmed_at",
     "revive": "confirmed_at",
+    "reinstate": "expired_at",
     "ship": "shipped_at",
     "deliver": "delivered_at",
     "complete": "completed_at",
@@ -209,9 +210,15 @@ def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
     """Bring back an expired online order whose payment arrived late, if its stock is still there.
 
     Raises catalog's OutOfStock (and changes nothing) when it is not; the caller then treats
-    the money as an overpayment. The caller holds the order's lock.
+    the money as an overpayment. The caller holds the order's lock. An order the anti-abuse
+    rules hold for review is placed again and stays in the review queue, paid, instead of
+    being confirmed (as confirm_paid_order does for a payment in time).
     """
     reserve_stock(reference=order.stock_reference, quantities=dict(order.lines.values_list("product_id", "quantity")))
+    if awaits_review(order=order):
+        apply_transition(order, "reinstate", by=None, reason=reason, source=source)
+        hold_paid_order(order=order, reason=reason, source=source)
+        return
     apply_transition(order, "revive", by=None, reason=reason, source=source)
     outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
     schedule_labels()

@@ -138,3 +138,33 @@ def test_an_order_approved_before_it_is_paid_is_confirmed_by_its_payment(sandbox
     assert Payment.objects.get(order=order).status == "captured"
     assert kicks() == LABEL_KICKS
     assert order_history(order=order)[-1].transition == "pay"
+
+
+def test_a_late_payment_for_an_expired_held_order_keeps_it_held(sandbox):
+    # given an online order held for review that expired unpaid
+    with override_config(FRAUD_REVIEW_FIRST_ORDER_ABOVE=40_000):
+        order = online_order(price=49900, ip="198.51.100.4")
+    payment = start(order)
+    assert expire_unpaid_orders(now=timezone.now() + timedelta(days=1)) == 1
+    order.refresh_from_db()
+    assert order.status == "expired"
+
+    # when its payment arrives late
+    response = deliver(sandbox, payment)
+
+    # then the money is captured and the order is placed again, paid, still in the review queue
+    assert (response.status_code, response.content) == (200, b"OK")
+    order.refresh_from_db()
+    payment.refresh_from_db()
+    assert (payment.status, payment.is_overpayment) == ("captured", False)
+    assert (order.status, order.confirmed_at, order.expired_at) == ("placed", None, None)
+    assert OrderScreening.objects.get(order=order).paid_at is not None
+    assert kicks() == []
+    assert confirmation_emails(order) == 0
+    assert expire_unpaid_orders(now=timezone.now() + timedelta(days=2)) == 0  # the sweep leaves it
+
+    # and approving it confirms it and kicks its label
+    approve_review(order_id=order.pk, by=StaffFactory(role="Support"))
+    order.refresh_from_db()
+    assert order.status == "confirmed"
+    assert kicks() == LABEL_KICKS
