@@ -4,6 +4,7 @@ One package, one public surface: import from `orders.services`.
 """
 
 from orders.services.checkout import new_checkout_token, place_order
+from orders.services.expiry import expire_unpaid_orders
 from orders.services.handover import record_handover
 from orders.services.history import describe, record_decision
 from orders.services.review import approve_review, reject_review
@@ -17,7 +18,6 @@ from orders.services.transitions import (
     confirm_order,
     confirm_paid_order,
     deliver_order,
-    expire_unpaid_orders,
     lock_order,
     refuse_unless_editable,
     return_order,
