@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from cart.exceptions import CartProductOutOfStock, CartProductUnavailable
 from core.exceptions import Conflict, DomainError, Unprocessable
-from core.ratelimit import rate_limited
+from core.ratelimit import client_ip, rate_limited
 from directory.exceptions import InvalidDelivery
 from ledger.selectors import wallet_of
 from orders import selectors
@@ -23,7 +23,6 @@ from orders.forms import AddToCartForm, CartUpdateForm, CheckoutForm
 from orders.models import Order, Source
 from orders.services import MAX_QUANTITY, delivery_from_directory, place_order
 from orders.services.history import NOTES as HISTORY_NOTES
-from orders.services.screening import client_ip
 from payments.selectors import can_pay_online, order_payment_status, payment_choices, payments_for_order
 from payments.services import start_order_payment
 from shipping.models import Shipment

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from orders.models import Order, OrderScreening
@@ -90,9 +91,12 @@ def anonymise_customer(*, user_id: int, by=None) -> Anonymised:
         Payment.objects.filter(Q(order_id__in=order_ids) | Q(customer=user)).values_list("id", flat=True)
     )
     payments = Payment.objects.filter(pk__in=payment_ids).update(form_fields={}, redirect_url="")
-    # The provider's callbacks carry the payer's e-mail, phone and card mask; the verified,
-    # provider-neutral `update` (amounts, states) stays for the audit trail.
-    events = WebhookEvent.objects.filter(payment_id__in=payment_ids).update(raw_body="", headers={}, remote_ip=None)
+    # The provider's callbacks carry the payer's e-mail, phone and card mask, in the raw body and
+    # in the parsed payload kept under the update's "raw" key; the provider-neutral rest of the
+    # update (event, amounts, states) stays for the audit trail.
+    events = WebhookEvent.objects.filter(payment_id__in=payment_ids).update(
+        raw_body="", headers={}, remote_ip=None, update=RawSQL('"update" - %s', ["raw"])
+    )
     shipments = Shipment.objects.filter(order_id__in=order_ids).update(
         recipient_name="", recipient_phone="", city_ref="", warehouse_ref=""
     )

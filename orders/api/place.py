@@ -17,13 +17,13 @@ from core.api import (
 )
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import idempotent
+from core.ratelimit import client_ip
 from orders.api.etags import order_response
 from orders.api.serializers import OrderItemInputSerializer, OrderOutputSerializer, max_length
 from orders.exceptions import InvalidCheckout
 from orders.models import Order, Source
 from orders.selectors import get_order_for_customer
 from orders.services import MAX_LINES, new_checkout_token, place_order
-from orders.services.screening import client_ip
 
 
 def _delivery(data: dict) -> dict:

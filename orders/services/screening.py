@@ -56,7 +56,14 @@ def lock_checkout_identities(*, phone: str, email: str, ip: str | None) -> None:
 
 
 def _open_orders() -> "Q":
-    return Q(status=Order.Status.PLACED)
+    """Orders still holding stock that nobody has paid for yet.
+
+    Placed ones (waiting for payment or the confirmation call), and cash-on-delivery ones
+    until their parcel is collected: with COD_AUTO_CONFIRM they are confirmed at once, and
+    still reserve stock unpaid.
+    """
+    S = Order.Status
+    return Q(status=S.PLACED) | Q(payment_method=Order.PaymentMethod.COD, status__in=[S.CONFIRMED, S.SHIPPED])
 
 
 def screen_checkout(
@@ -125,11 +132,6 @@ def _review_hold(*, phone: str, email: str, ip: str | None, customer_id: int | N
 def _refused(rule: str, *, phone: str, email: str, ip: str | None) -> None:
     # No order exists to carry the decision, so the log does (phone and e-mail masked).
     logger.warning("checkout refused by %s: phone=…%s email=%s… ip=%s", rule, phone[-4:], email[:2], ip)
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the web server saw it (the proxy in front must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None:

@@ -64,16 +64,30 @@ def test_a_phone_with_two_open_orders_cannot_place_a_third_and_nothing_changes()
 
 
 @override_config(FRAUD_MAX_OPEN_ORDERS_PER_PHONE=1)
-def test_confirmed_or_cancelled_orders_do_not_count_against_the_cap():
+def test_cancelled_orders_do_not_count_against_the_cap():
     product = ProductFactory(stock=10)
     first = place_test_order(items={product.pk: 1})
-    confirm_order(order_id=first.pk, by=StaffFactory(), source=Source.ADMIN)
+    cancel_order(order_id=first.pk, by=StaffFactory(), reason="Changed mind", source=Source.ADMIN)
+
     second = place_test_order(items={product.pk: 1})
-    cancel_order(order_id=second.pk, by=StaffFactory(), reason="Changed mind", source=Source.ADMIN)
 
-    third = place_test_order(items={product.pk: 1})
+    assert second.status == Order.Status.PLACED
 
-    assert third.status == Order.Status.PLACED
+
+@override_config(COD_AUTO_CONFIRM=True, FRAUD_MAX_OPEN_ORDERS_PER_PHONE=2, FRAUD_MAX_OPEN_ORDERS_PER_EMAIL=2)
+def test_confirmed_cash_on_delivery_orders_count_until_their_parcel_is_collected():
+    # given two cash-on-delivery orders, confirmed at once and still unpaid
+    product = ProductFactory(stock=20)
+    for _ in range(2):
+        assert place_test_order(items={product.pk: 2}).status == Order.Status.CONFIRMED
+
+    # when the same phone and e-mail order again
+    with pytest.raises(TooManyOpenOrders) as refused:
+        place_test_order(items={product.pk: 2})
+
+    # then the cap holds and no more stock is reserved
+    assert refused.value.code == "too_many_open_orders"
+    assert (Order.objects.count(), stock_of(product)) == (2, (20, 4))
 
 
 @override_config(FRAUD_MAX_OPEN_ORDERS_PER_EMAIL=2)

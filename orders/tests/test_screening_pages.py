@@ -2,6 +2,7 @@
 
 import pytest
 from constance.test import override_config
+from django.test import Client
 from django.urls import reverse
 from pytest_django.asserts import assertContains
 from rest_framework.authtoken.models import Token
@@ -160,3 +161,20 @@ def test_the_shoppers_page_does_not_show_review_decisions(client, held_orders):
     response = client.get(first.get_absolute_url())
 
     assert response.context["history"] == []
+
+
+@override_config(FRAUD_MAX_OPEN_ORDERS_PER_IP=1)
+def test_behind_the_trusted_proxy_each_shopper_is_counted_by_their_own_address(settings):
+    # given the documented production set-up: one proxy in front, which appends the client's address
+    settings.TRUSTED_PROXY_COUNT = 1
+    product = ProductFactory(stock=5)
+    first = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    second = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+    # when two shoppers check out through it
+    assert shop_checkout(first, product).status_code == 303
+    response = shop_checkout(second, product, phone="+380501112233", email="other@example.com")
+
+    # then neither is refused for the other's order, and each order records its shopper's address
+    assert response.status_code == 303
+    assert sorted(OrderScreening.objects.values_list("ip", flat=True)) == ["198.51.100.1", "198.51.100.2"]

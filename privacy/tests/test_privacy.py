@@ -161,6 +161,7 @@ def test_anonymising_blanks_personal_data_and_keeps_the_books(customer):
     before = books()
     assert verify_ledger().ok
     assert WebhookEvent.objects.exclude(raw_body="").exists()  # the provider's callback, as received
+    assert any("raw" in update for update in WebhookEvent.objects.values_list("update", flat=True))  # and parsed
     assert not Shipment.objects.filter(recipient_phone="").exists()
 
     out = io.StringIO()
@@ -196,6 +197,7 @@ def test_anonymising_blanks_personal_data_and_keeps_the_books(customer):
     assert WebhookEvent.objects.exists()
     events = list(WebhookEvent.objects.values_list("raw_body", "headers", "remote_ip"))
     assert events == [("", {}, None)] * len(events)
+    assert [sorted(update) for update in WebhookEvent.objects.values_list("update", flat=True) if "raw" in update] == []
     assert list(OrderScreening.objects.filter(order=order).values_list("ip", flat=True)) == [None]
     assert (AccessLog.objects.count(), AccessAttempt.objects.count()) == (0, 0)
     # and every amount, entry and balance is as it was; the ledger still verifies
