@@ -16,14 +16,9 @@ from axes.helpers import get_lockout_parameters
 from django.conf import settings
 from django.db.models import Sum
 
+from accounts.models import normalize_login
+
 IP_ONLY = ["ip_address"]
-
-
-def normalize_login(value) -> str | None:
-    """The login identity as accounts compare it: the e-mail trimmed and lower-cased."""
-    if value is None:
-        return None
-    return str(value).strip().lower()
 
 
 def axes_username(request, credentials=None) -> str | None:

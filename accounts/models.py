@@ -6,6 +6,13 @@ from django.utils import timezone
 from core.validators import validate_ua_phone
 
 
+def normalize_login(value) -> str | None:
+    """The login identity as accounts compare it and django-axes counts it: trimmed, lower-cased."""
+    if value is None:
+        return None
+    return str(value).strip().lower()
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -28,7 +35,13 @@ class UserManager(BaseUserManager):
         return self._create_user(email, password, **extra)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        """The account a login names, compared exactly as django-axes counts it.
+
+        Lower-cased on both sides with LOWER(), never UPPER() (iexact): PostgreSQL's UPPER()
+        folds look-alikes such as dotless "ı" onto ASCII, which would let `admın@…` log in as
+        `admin@…` under a lockout counter of its own.
+        """
+        return self.annotate(login=Lower("email")).get(login=normalize_login(username))
 
 
 class User(AbstractBaseUser, PermissionsMixin):

@@ -49,6 +49,25 @@ def test_mixed_case_failures_share_one_counter_and_lock_the_account(login):
     assert not Token.objects.filter(user=user).exists()
 
 
+@pytest.mark.parametrize("login", [shop_login, api_login])
+@pytest.mark.parametrize("look_alike", ["admın@kramar.local", "admin@kramar.local\u017f", "ADMİN@kramar.local"])
+def test_a_look_alike_spelling_never_logs_into_a_locked_account(login, look_alike):
+    # given a locked staff account
+    user = StaffFactory(email="admin@kramar.local")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        login(Client(), "admin@kramar.local", "guess")
+    assert login(Client(), "admin@kramar.local", DEMO_PASSWORD).status_code == 429
+
+    # when the right password comes with a spelling PostgreSQL's UPPER() would fold onto it
+    client = Client()
+    response = login(client, look_alike, DEMO_PASSWORD)
+
+    # then it names no account: no session, no token
+    assert response.status_code in (200, 400)
+    assert client.session.get(SESSION_KEY) is None
+    assert not Token.objects.filter(user=user).exists()
+
+
 def test_one_address_spraying_many_accounts_is_locked_out(settings):
     settings.AXES_IP_FAILURE_LIMIT = 8
     # given accounts, each guessed once from the same address (never 5 for one account)
