@@ -80,7 +80,8 @@ CONSTANCE_CONFIG.update(
     {
         "WALLET_CREDIT_APPROVAL_THRESHOLD": (
             1000,
-            "Hryvnias: a staff credit of store credit above this needs a second person's approval.",
+            "Hryvnias of store credit one person may give alone in 24 hours; a credit beyond it, or any credit "
+            "to a staff member, waits for a second person's approval.",
             int,
         ),
     }

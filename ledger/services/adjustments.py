@@ -9,8 +9,12 @@ Lock order: the request row, then the wallet account (inside the posting functio
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
-from django.db import IntegrityError, transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,9 +46,33 @@ class Adjustment:
     created: bool  # False: this form was submitted before, and nothing more was done
 
 
-def needs_approval(*, direction: str, amount: int) -> bool:
-    """Whether a staff adjustment waits for a second person: a credit above the threshold."""
-    return direction == Direction.CREDIT and amount > runtime.wallet_credit_approval_threshold()
+# How far back credits a person gave alone count against the threshold, and the advisory-lock
+# namespace that weighs one requester's credits one at a time.
+ALONE_LOCK_NAMESPACE = 7301
+ALONE_WINDOW = timedelta(hours=24)
+
+
+def needs_approval(*, direction: str, amount: int, requested_by_id: int | None = None, owner=None) -> bool:
+    """Whether a staff adjustment waits for a second person.
+
+    A credit does when, with what the same person credited alone in the last 24 hours, it
+    goes above the threshold (so splitting a large credit into small ones does not dodge
+    it), and always when the wallet is a staff member's. Debits never wait.
+    """
+    if direction != Direction.CREDIT:
+        return False
+    if owner is not None and owner.is_staff:
+        return True
+    alone = 0
+    if requested_by_id is not None:
+        alone = WalletAdjustmentRequest.objects.filter(
+            requested_by_id=requested_by_id,
+            direction=Direction.CREDIT,
+            status=Status.POSTED,
+            approved_by__isnull=True,
+            created_at__gte=timezone.now() - ALONE_WINDOW,
+        ).aggregate(total=Coalesce(Sum("amount"), 0))["total"]
+    return alone + amount > runtime.wallet_credit_approval_threshold()
 
 
 def request_wallet_adjustment(
@@ -96,7 +124,11 @@ def request_wallet_adjustment(
                     % {"id": request.pk}
                 ) from None
             return Adjustment(request=request, created=False)
-        if not needs_approval(direction=direction, amount=amount):
+        # One requester's credits are weighed one at a time, so two at once cannot both fit.
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [ALONE_LOCK_NAMESPACE, by.pk])
+        owner = get_user_model().objects.only("is_staff").get(pk=user_id)
+        if not needs_approval(direction=direction, amount=amount, requested_by_id=by.pk, owner=owner):
             _post(request, approved_by=None)
     return Adjustment(request=request, created=True)
 

@@ -202,6 +202,29 @@ def test_the_threshold_is_a_runtime_setting():
     assert ask(support, UserFactory(), 5001).request.status == "pending"
 
 
+@override_config(WALLET_CREDIT_APPROVAL_THRESHOLD=50)
+def test_small_credits_by_one_person_add_up_against_the_threshold():
+    # given a support agent who gave 30 ₴ alone today
+    support = StaffFactory(role="Support")
+    assert ask(support, UserFactory(), 3000).request.status == "posted"
+
+    # when they give another 30 ₴, to somebody else
+    second = ask(support, UserFactory(), 3000).request
+
+    # then it waits for a second person: splitting a credit does not dodge the four eyes
+    assert second.status == "pending"
+    assert ask(StaffFactory(role="Support"), UserFactory(), 3000).request.status == "posted"  # a colleague's own budget
+
+
+def test_any_credit_to_a_staff_members_wallet_waits_for_approval():
+    # given two colleagues who might credit each other small amounts
+    first, second = StaffFactory(role="Support"), StaffFactory(role="Support")
+
+    # then neither credit is posted alone, however small
+    assert [ask(first, second, 100).request.status, ask(second, first, 100).request.status] == ["pending", "pending"]
+    assert wallet_entries() == 0
+
+
 def test_a_second_person_approves_and_the_credit_names_both(client, django_capture_on_commit_callbacks, mailoutbox):
     # given a pending 5 000.00 credit asked by Support
     support = StaffFactory(role="Support", email="support@kramar.local")
@@ -302,6 +325,7 @@ def test_a_rejected_request_posts_nothing_and_cannot_be_approved_later():
     assert wallet_entries() == 0
 
 
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the module mark would drop the rollback
 def test_two_approvers_at_the_same_moment_post_once(run_concurrently):
     # given a pending 3 000.00 credit and two Finance approvers
     support = StaffFactory(role="Support")
@@ -366,3 +390,15 @@ def test_a_manager_can_no_longer_change_store_credit(client):
     assert queue.context["action_form"] is None
     assert WalletAdjustmentRequest.objects.count() == 0
     assert ensure_wallet(user_id=customer.pk).balance == 0
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@override_config(WALLET_CREDIT_APPROVAL_THRESHOLD=50)
+def test_one_persons_credits_at_the_same_moment_never_add_up_past_the_threshold(run_concurrently):
+    support = StaffFactory(role="Support")
+    customers = [UserFactory() for _ in range(6)]
+
+    results = run_concurrently(6, lambda i: ask(support, customers[i], 2000).request.status)
+
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert sorted(r.value for r in results) == ["pending"] * 4 + ["posted"] * 2  # 20 + 20 <= 50 < 60
