@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from core import runtime
 from core.exceptions import ValidationError
 from core.money import format_money
+from core.ratelimit import client_ip  # noqa: F401  (the checkout views pass it in; the same as the rate limits')
 from core.validators import normalize_ua_phone
 from orders.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
 from orders.models import BlockedContact, Order, OrderScreening, Source
@@ -125,11 +126,6 @@ def _review_hold(*, phone: str, email: str, ip: str | None, customer_id: int | N
 def _refused(rule: str, *, phone: str, email: str, ip: str | None) -> None:
     # No order exists to carry the decision, so the log does (phone and e-mail masked).
     logger.warning("checkout refused by %s: phone=…%s email=%s… ip=%s", rule, phone[-4:], email[:2], ip)
-
-
-def client_ip(request) -> str | None:
-    """The caller's address as the web server saw it (the proxy in front must set REMOTE_ADDR)."""
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def record_screening(*, order: Order, ip: str | None, hold: Hold | None) -> None:
