@@ -39,6 +39,9 @@ BENCH_REDIS_DB = 14
 BENCH_CACHE_PREFIX = "kramar-bench"
 ORDERS_PATH = "/api/v1/orders/"
 BASELINE_PATH = "/health/live/"
+# What the TLS-terminating proxy in front of production adds: without it DEBUG=false redirects
+# every page but /health/ to https (SECURE_SSL_REDIRECT). The client address is per shopper.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -90,10 +93,42 @@ def bench_environment(args) -> dict[str, str]:
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
-        # Throttling would measure the limit, not the checkout.
+        # Throttling would measure the limit, not the checkout (the per-IP rate limits of the
+        # pages and webhooks are runtime settings: set_runtime_limits below).
         "API_THROTTLE_USER": "1000000/min",
         "API_THROTTLE_ANON": "1000000/min",
+        # Production mode refuses to start on the sandbox carrier (and the webhook bench's
+        # sandbox gateway): core/checks.py. The bench is a staging site in that sense.
+        "ALLOW_SANDBOX_IN_PRODUCTION": "true",
+        # As behind nginx: the client's address is the last X-Forwarded-For entry. Every bench
+        # order says it comes from an address of its own (client_address), as shoppers do;
+        # from the one address 127.0.0.1 the anti-abuse rules would serialise every checkout
+        # on one per-IP lock, hold orders for review from the 5th and refuse them from the 10th.
+        "TRUSTED_PROXY_COUNT": "1",
     }
+
+
+# Runtime settings (django-constance, in the bench database) put out of reach, like the API
+# throttle: the bench measures the path, not the limit. The anti-abuse caps stay as shipped:
+# every bench order has its own phone, e-mail and address, so they are checked and never trip.
+# (The API's checkout is limited by the API throttle above; the webhook endpoint by this one.)
+BENCH_RUNTIME_SETTINGS = {
+    "RATE_LIMIT_WEBHOOK": "1000000/m",
+}
+
+
+def set_runtime_limits() -> None:
+    """Write BENCH_RUNTIME_SETTINGS into the bench database (constance drops its cached copy)."""
+    from constance import config
+
+    for name, value in BENCH_RUNTIME_SETTINGS.items():
+        setattr(config, name, value)
+
+
+def client_address(n: int, run_salt: int) -> str:
+    """The n-th shopper's address in 10.0.0.0/8, offset by the run so runs do not share them."""
+    value = (run_salt + n) % (1 << 24)
+    return f"10.{value >> 16}.{(value >> 8) & 255}.{value & 255}"
 
 
 def prepare_database(args, env: dict[str, str]) -> None:
@@ -115,6 +150,7 @@ def prepare_database(args, env: dict[str, str]) -> None:
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
+    set_runtime_limits()
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -153,19 +189,29 @@ def create_products(run: str, prefix: str, count: int, on_hand: int) -> list[int
     ]
 
 
-def order_request(token: str, buyer: int, items: dict[int, int]) -> tuple[Request, str]:
+def order_request(token: str, shopper: int, items: dict[int, int], run: str, run_salt: int) -> tuple[Request, str]:
+    """One checkout by shopper number `shopper`: a phone, e-mail and address of its own in this run.
+
+    Run-unique, because the orders stay placed (cash on delivery, never confirmed) and the
+    anti-abuse caps count open orders per phone, e-mail and IP across runs.
+    """
     checkout_token = uuid.uuid4().hex
     payload = {
         "items": [{"product_id": pid, "quantity": qty} for pid, qty in items.items()],
-        "full_name": f"Bench Buyer {buyer}",
-        "phone": f"+38067{1000000 + buyer:07d}",
-        "email": f"buyer{buyer}@bench.kramar.local",
+        "full_name": f"Bench Buyer {shopper}",
+        "phone": f"+38067{(run_salt + shopper) % 10_000_000:07d}",
+        "email": f"shopper{shopper}.{run}@bench.kramar.local",
         "delivery_city": "Kyiv",
         "delivery_branch": "Branch No 1: Pymonenka St, 13",
         "payment_method": "cod",
         "checkout_token": checkout_token,
     }
-    return Request.json("POST", ORDERS_PATH, payload, {"Authorization": f"Token {token}"}), checkout_token
+    headers = {
+        "Authorization": f"Token {token}",
+        "X-Forwarded-For": client_address(shopper, run_salt),
+        **PROXY_HEADERS,
+    }
+    return Request.json("POST", ORDERS_PATH, payload, headers), checkout_token
 
 
 # --- server ----------------------------------------------------------------------------------
@@ -319,15 +365,19 @@ def main(argv=None) -> int:
         pg_version = cursor.fetchone()[0].split()[0]
     connection.close()
 
+    run_salt = secrets.randbelow(10_000_000)
     a_requests, a_tokens = zip(
-        *(order_request(buyers[i % len(buyers)], i, {a_product: 1}) for i in range(args.attempts)), strict=True
+        *(order_request(buyers[i % len(buyers)], i, {a_product: 1}, run, run_salt) for i in range(args.attempts)),
+        strict=True,
     )
     b_requests, b_tokens = zip(
         *(
             order_request(
                 buyers[i % len(buyers)],
-                i,
+                args.attempts + i,
                 {pid: rng.randint(1, 3) for pid in rng.sample(b_products, rng.randint(1, 3))},
+                run,
+                run_salt,
             )
             for i in range(args.orders)
         ),
@@ -341,7 +391,7 @@ def main(argv=None) -> int:
     load = {"host": "127.0.0.1", "port": port, "concurrency": args.concurrency}
     try:
         # Warm every worker up (imports, database connections) before anything is timed.
-        auth = {"Authorization": f"Token {buyers[0]}", "Accept": "application/json"}
+        auth = {"Authorization": f"Token {buyers[0]}", "Accept": "application/json", **PROXY_HEADERS}
         run_load(requests=[Request("GET", BASELINE_PATH)] * (args.concurrency * 20), **load)
         run_load(requests=[Request("GET", ORDERS_PATH, headers=auth)] * (args.concurrency * 4), **load)
 

@@ -35,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 from bench._http import PhaseResult, Request, run_load  # noqa: E402
 from bench.checkout import (  # noqa: E402
     BASELINE_PATH,
+    PROXY_HEADERS,
     bench_environment,
     clean_bench_redis,
     free_port,
@@ -105,7 +106,7 @@ def create_products(run: str) -> list[int]:
     ]
 
 
-def open_payments(products: list[int], count: int) -> list:
+def open_payments(products: list[int], count: int, *, run: str, run_salt: int) -> list:
     """Place `count` online orders and open a pending Sandbox payment for each."""
     from orders.models import Order, Source
     from orders.services import place_order
@@ -117,8 +118,9 @@ def open_payments(products: list[int], count: int) -> list:
         order, _ = place_order(
             customer=None,
             full_name=f"Bench Shopper {i}",
-            phone=f"+38067{2000000 + i % 1000000:07d}",
-            email=f"shopper{i}@bench.kramar.local",
+            # Run-unique: the anti-abuse caps count a phone's and an e-mail's open orders.
+            phone=f"+38067{(run_salt + i) % 10_000_000:07d}",
+            email=f"shopper{i}.{run}@bench.kramar.local",
             delivery_city="Kyiv",
             delivery_branch="Branch No 1: Pymonenka St, 13",
             payment_method=Order.PaymentMethod.ONLINE,
@@ -147,7 +149,7 @@ def paid_callback(payment) -> Request:
         ref=str(payment.reference), amount=payment.amount, currency=payment.currency, status="paid"
     )
     body, signature = sandbox.callback_body(state)
-    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature}
+    headers = {"Content-Type": "application/json", SIGNATURE_HEADER: signature, **PROXY_HEADERS}
     return Request("POST", CALLBACK_PATH, body.encode(), headers)
 
 
@@ -263,9 +265,12 @@ def main(argv=None) -> int:
     warm_up = args.concurrency * 2
     print(f"Opening {total} Sandbox payments for online orders (+{warm_up} to warm up)...", flush=True)
     started_seeding = time.perf_counter()
-    payments = open_payments(products, total)
+    run_salt = secrets.randbelow(10_000_000)
+    payments = open_payments(products, total, run=run, run_salt=run_salt)
     seed_seconds = time.perf_counter() - started_seeding
-    warm_up_requests = [paid_callback(p) for p in open_payments(products, warm_up)]
+    warm_up_requests = [
+        paid_callback(p) for p in open_payments(products, warm_up, run=f"{run}w", run_salt=run_salt + total)
+    ]
     first, racing = payments[: args.orders], payments[args.orders :]
     first_requests = [paid_callback(p) for p in first]
     rng.shuffle(first_requests)

@@ -63,6 +63,38 @@ def test_the_shop_page_passes_the_ip_and_shows_the_cap(client):
     assert Order.objects.count() == 1
 
 
+@override_config(FRAUD_MAX_OPEN_ORDERS_PER_IP=1)
+def test_behind_a_trusted_proxy_each_shopper_is_counted_by_the_forwarded_address(settings):
+    # Behind nginx every request comes from the proxy's address: counting that one would
+    # refuse the whole shop after FRAUD_MAX_OPEN_ORDERS_PER_IP open orders.
+    settings.TRUSTED_PROXY_COUNT = 1
+    product = ProductFactory(stock=5)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=UserFactory()).key}")
+
+    def place(phone, email, forwarded):
+        body = {
+            "items": [{"product_id": product.pk, "quantity": 1}],
+            "full_name": "Olena Shevchenko",
+            "phone": phone,
+            "email": email,
+            "delivery_city": "Kyiv",
+            "delivery_branch": "Branch 1",
+            "payment_method": "cod",
+        }
+        return api.post(
+            "/api/v1/orders/", body, format="json", REMOTE_ADDR="172.18.0.5", HTTP_X_FORWARDED_FOR=forwarded
+        )
+
+    assert place("+380671234567", "a@example.com", "203.0.113.7").status_code == 201
+    assert place("+380501112233", "b@example.com", "203.0.113.8").status_code == 201
+    again = place("+380631112233", "c@example.com", "8.8.8.8, 203.0.113.7")
+
+    assert again.status_code == 409
+    assert again.json()["rule"] == "FRAUD_MAX_OPEN_ORDERS_PER_IP"
+    assert sorted(OrderScreening.objects.values_list("ip", flat=True)) == ["203.0.113.7", "203.0.113.8"]
+
+
 @override_config(FRAUD_MAX_OPEN_ORDERS_PER_PHONE=1)
 def test_the_api_answers_a_refusal_with_its_code():
     product = ProductFactory(stock=5)
