@@ -21,7 +21,6 @@ from django.utils.translation import gettext as _
 from core import runtime
 from core.exceptions import ValidationError
 from core.money import format_money
-from core.ratelimit import client_ip  # noqa: F401  (the checkout views pass it in; the same as the rate limits')
 from core.validators import normalize_ua_phone
 from orders.exceptions import ContactBlocked, PrepaymentRequired, TooManyOpenOrders
 from orders.models import BlockedContact, Order, OrderScreening, Source
