@@ -28,6 +28,7 @@ sent through here must therefore be idempotent; e-mails use `send_once`.
 
 import logging
 import smtplib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -147,26 +148,25 @@ def _relay_batch(*, ids: list[int] | None, batch_size: int) -> tuple[RelayReport
         if eager:  # no broker: the tasks run inline once the rows are marked sent and committed
             sent, run_after_commit = rows, rows
         else:
-            with app.connection_for_write(
-                connect_timeout=settings.OUTBOX_BROKER_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
-            ) as conn:
-                broker_errors = (OSError, *conn.connection_errors)
-                for i, row in enumerate(rows):
-                    try:
-                        task = celery_task(row.task)  # looked up apart: redis counts KeyError a connection error
-                    except Exception as exc:
-                        failed.append((row, exc))
-                        continue
-                    try:
-                        _publish(task, row, connection=conn)
-                    except broker_errors as exc:  # kombu's OperationalError is among them
-                        broker_down = True
-                        failed += [(r, exc) for r in rows[i:]]  # do not try the rest against a dead broker
-                        break
-                    except Exception as exc:  # this message only: unknown task, unserialisable kwargs
-                        failed.append((row, exc))
-                    else:
-                        sent.append(row)
+            conn = _broker_connection()
+            broker_errors = (OSError, *conn.connection_errors)
+            for i, row in enumerate(rows):
+                try:
+                    task = celery_task(row.task)  # looked up apart: redis counts KeyError a connection error
+                except Exception as exc:
+                    failed.append((row, exc))
+                    continue
+                try:
+                    _publish(task, row, connection=conn)
+                except broker_errors as exc:  # kombu's OperationalError is among them
+                    broker_down = True
+                    _drop_broker_connection()
+                    failed += [(r, exc) for r in rows[i:]]  # do not try the rest against a dead broker
+                    break
+                except Exception as exc:  # this message only: unknown task, unserialisable kwargs
+                    failed.append((row, exc))
+                else:
+                    sent.append(row)
         if sent:
             OutboxMessage.objects.filter(pk__in=[r.pk for r in sent]).update(
                 sent_at=now, attempts=F("attempts") + 1, last_error=""
@@ -177,6 +177,36 @@ def _relay_batch(*, ids: list[int] | None, batch_size: int) -> tuple[RelayReport
     for row in run_after_commit:
         celery_task(row.task).apply_async(kwargs=row.kwargs, task_id=_task_id(row.pk))
     return report, len(rows), broker_down
+
+
+_broker = threading.local()
+
+
+def _broker_connection():
+    """This thread's connection to the broker, kept between relays (one TCP connection per
+    web or worker thread, not one per transaction); it connects lazily, fails fast (no retries,
+    a short connect timeout) and is dropped after a broker error, so the next relay reconnects."""
+    url = app.conf.broker_write_url or app.conf.broker_url
+    conn = getattr(_broker, "connection", None)
+    if conn is not None and getattr(_broker, "url", None) != url:  # the broker was re-pointed
+        _drop_broker_connection()
+        conn = None
+    if conn is None:
+        conn = app.connection_for_write(
+            connect_timeout=settings.OUTBOX_BROKER_CONNECT_TIMEOUT, transport_options={"max_retries": 0}
+        )
+        _broker.connection, _broker.url = conn, url
+    return conn
+
+
+def _drop_broker_connection() -> None:
+    conn = getattr(_broker, "connection", None)
+    _broker.connection = None
+    if conn is not None:
+        try:
+            conn.release()
+        except Exception:  # a dead connection may fail to close; it is dropped either way
+            logger.debug("outbox: closing a broken broker connection failed", exc_info=True)
 
 
 def _publish(task, row, *, connection) -> None:
