@@ -8,6 +8,9 @@ the services.
 from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -31,15 +34,15 @@ from shipping.selectors import shipment_for_order
 # What a parcel's state means to the shopper; a parcel that needs staff's attention is, to
 # them, still being prepared.
 PARCEL_STATUS = {
-    Shipment.Status.PENDING: "We are preparing your parcel.",
-    Shipment.Status.CREATING: "We are preparing your parcel.",
-    Shipment.Status.NEEDS_ATTENTION: "We are preparing your parcel.",
-    Shipment.Status.LABEL_CREATED: "Packed: the parcel is waiting to be handed to Nova Poshta.",
-    Shipment.Status.IN_TRANSIT: "On its way with Nova Poshta.",
-    Shipment.Status.ARRIVED: "Waiting for you at your Nova Poshta branch.",
-    Shipment.Status.DELIVERED: "Received. Thank you!",
-    Shipment.Status.RETURNING: "Not collected: the parcel is on its way back to us.",
-    Shipment.Status.RETURNED: "The parcel came back to us.",
+    Shipment.Status.PENDING: _lazy("We are preparing your parcel."),
+    Shipment.Status.CREATING: _lazy("We are preparing your parcel."),
+    Shipment.Status.NEEDS_ATTENTION: _lazy("We are preparing your parcel."),
+    Shipment.Status.LABEL_CREATED: _lazy("Packed: the parcel is waiting to be handed to Nova Poshta."),
+    Shipment.Status.IN_TRANSIT: _lazy("On its way with Nova Poshta."),
+    Shipment.Status.ARRIVED: _lazy("Waiting for you at your Nova Poshta branch."),
+    Shipment.Status.DELIVERED: _lazy("Received. Thank you!"),
+    Shipment.Status.RETURNING: _lazy("Not collected: the parcel is on its way back to us."),
+    Shipment.Status.RETURNED: _lazy("The parcel came back to us."),
 }
 
 
@@ -51,10 +54,13 @@ def _redirect_see_other(to, *args, **kwargs):
 
 
 def _announce_dropped(request, contents: CartContents) -> None:
-    if contents.dropped == 1:
-        messages.warning(request, "A product in your cart is no longer sold and was removed.")
-    elif contents.dropped:
-        messages.warning(request, f"{contents.dropped} products in your cart are no longer sold and were removed.")
+    if contents.dropped:
+        message = ngettext(
+            "A product in your cart is no longer sold and was removed.",
+            "%(count)d products in your cart are no longer sold and were removed.",
+            contents.dropped,
+        )
+        messages.warning(request, message % {"count": contents.dropped})
 
 
 # --- cart -----------------------------------------------------------------------------------
@@ -83,7 +89,7 @@ def cart_add(request):
     if not form.is_valid():
         product = form.cleaned_data.get("product_id")
         if product is None:
-            messages.error(request, form.errors.get("product_id", ["This product is no longer sold."])[0])
+            messages.error(request, form.errors.get("product_id", [_("This product is no longer sold.")])[0])
             return _redirect_see_other("catalog:product_list")
         context = {"product": product, "form": form}
         return render(request, "catalog/product_detail.html", context, status=400)
@@ -92,18 +98,24 @@ def cart_add(request):
     try:
         change = Cart(request).add(product.pk, quantity)
     except CartProductOutOfStock:
-        messages.error(request, f"Sorry, {product.name} is out of stock.")
+        messages.error(request, _("Sorry, %(product)s is out of stock.") % {"product": product.name})
         return _redirect_see_other(product)
     except CartProductUnavailable:  # stopped being sold since the form was checked
-        messages.error(request, "This product is no longer sold.")
+        messages.error(request, _("This product is no longer sold."))
         return _redirect_see_other("catalog:product_list")
     if change.added > 0:
-        messages.success(request, f"Added {change.added} × {product.name} to your cart.")
+        messages.success(
+            request,
+            _("Added %(quantity)s × %(product)s to your cart.") % {"quantity": change.added, "product": product.name},
+        )
     if change.capped:
-        messages.warning(request, f"You can buy at most {MAX_QUANTITY} of one product.")
+        messages.warning(request, _("You can buy at most %(limit)s of one product.") % {"limit": MAX_QUANTITY})
     available = max(change.product.available or 0, 0)
     if change.after > available:
-        messages.warning(request, f"Only {available} of {product.name} left in stock.")
+        messages.warning(
+            request,
+            _("Only %(available)s of %(product)s left in stock.") % {"available": available, "product": product.name},
+        )
     return _redirect_see_other("orders:cart")
 
 
@@ -121,14 +133,14 @@ def cart_update(request):
         line = next((line for line in contents.lines if line.product.pk == product_id), None)
         if line is not None:
             cart.remove(product_id)
-            messages.success(request, f"Removed {line.product.name} from your cart.")
+            messages.success(request, _("Removed %(product)s from your cart.") % {"product": line.product.name})
         return _redirect_see_other("orders:cart")
 
     form = CartUpdateForm(request.POST, lines=contents.lines)
     if not form.is_valid():
         return _render_cart(request, contents=contents, form=form, status=400)
     cart.set_quantities(form.quantities())
-    messages.success(request, "Your cart is updated.")
+    messages.success(request, _("Your cart is updated."))
     return _redirect_see_other("orders:cart")
 
 
@@ -170,7 +182,7 @@ def checkout(request):
     contents = cart.contents()
     _announce_dropped(request, contents)
     if not contents.lines:
-        messages.info(request, "Your cart is empty: add something before checking out.")
+        messages.info(request, _("Your cart is empty: add something before checking out."))
         return redirect("orders:cart")
     form = CheckoutForm(
         initial={**_initial_contact(request.user), "checkout_token": cart.checkout_token()},
@@ -194,14 +206,14 @@ def _checkout_submit(request, cart: Cart):
                 pass
             else:
                 return _redirect_see_other(order)
-        return _stale_checkout(request, cart, "Your cart changed since this page was opened.")
+        return _stale_checkout(request, cart, _("Your cart changed since this page was opened."))
 
     contents = cart.contents()
     if contents.dropped:
         _announce_dropped(request, contents)
-        return _stale_checkout(request, cart, "Your cart changed since this page was opened.")
+        return _stale_checkout(request, cart, _("Your cart changed since this page was opened."))
     if not contents.lines:
-        messages.info(request, "Your cart is empty: add something before checking out.")
+        messages.info(request, _("Your cart is empty: add something before checking out."))
         return _redirect_see_other("orders:cart")
 
     form = CheckoutForm(request.POST, store_credit=_store_credit_for(request, contents), online=payment_choices())
@@ -232,7 +244,7 @@ def _checkout_submit(request, cart: Cart):
     except CheckoutTokenConflict:
         # The token belongs to somebody else's order (a login happened mid-checkout): start afresh.
         cart.forget_checkout_token()
-        return _stale_checkout(request, cart, "Your session changed since this page was opened.")
+        return _stale_checkout(request, cart, _("Your session changed since this page was opened."))
     except DomainError as exc:
         form.add_domain_errors(exc.extra.get("errors") or {None: exc.message})
         status = 409 if isinstance(exc, Conflict) else 422 if isinstance(exc, Unprocessable) else 400
@@ -240,7 +252,7 @@ def _checkout_submit(request, cart: Cart):
 
     cart.clear_after_checkout(checkout_token=data["checkout_token"], ordered=contents.items)
     remember_order(request.session, public_token=order.public_token)
-    messages.success(request, f"Thank you! Your order {order.number} is placed.")
+    messages.success(request, _("Thank you! Your order %(number)s is placed.") % {"number": order.number})
     if order.payment_method == Order.PaymentMethod.ONLINE and form.provider and _created:
         return _go_pay(request, order, form.provider)
     return _redirect_see_other(order)
@@ -280,7 +292,7 @@ def _add_delivery_errors(form: CheckoutForm) -> None:
 def _stale_checkout(request, cart: Cart, message: str):
     contents = cart.contents()
     if not contents.lines:
-        messages.info(request, "Your cart is empty: add something before checking out.")
+        messages.info(request, _("Your cart is empty: add something before checking out."))
         return _redirect_see_other("orders:cart")
     form = _with_fresh_token(request, cart)
     form.is_valid()
@@ -296,7 +308,7 @@ def order_detail(request, token: str):
     try:
         order = selectors.get_order_by_public_token(token=token)
     except OrderNotFound:
-        raise Http404("No such order.")
+        raise Http404(_("No such order."))
     payments = list(payments_for_order(order=order))
     shipment = shipment_for_order(order=order)
     context = {
