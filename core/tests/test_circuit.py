@@ -50,3 +50,19 @@ def test_a_probe_that_never_reports_frees_the_slot_after_its_timeout():
     assert breaker.allow(now=at(10)).probe
     assert not breaker.allow(now=at(60)).allowed
     assert breaker.allow(now=at(10 + 121)).probe
+
+
+def test_a_healthy_breaker_is_written_at_most_once_a_minute(django_assert_num_queries):
+    # given a closed breaker that just saw a success
+    breaker = Breaker("carrier:test-stamp", failure_threshold=5, cool_down=timedelta(minutes=1))
+    breaker.record_success(now=at(0))
+    stamped = CircuitBreakerState.objects.get(name="carrier:test-stamp").last_success_at
+
+    # when more calls succeed within the minute, each only reads the row
+    with django_assert_num_queries(1):
+        breaker.record_success(now=at(30))
+    assert CircuitBreakerState.objects.get(name="carrier:test-stamp").last_success_at == stamped
+
+    # then a minute on, the stamp moves
+    breaker.record_success(now=at(61))
+    assert CircuitBreakerState.objects.get(name="carrier:test-stamp").last_success_at == at(61)

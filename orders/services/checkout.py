@@ -199,11 +199,10 @@ def place_order(
             order.store_credit_hold = hold_store_credit(order=order, customer=customer, amount=store_credit)
             order.save(update_fields=["store_credit_hold"])
         record_screening(order=order, ip=ip, hold=hold)
-        if hold is not None:
-            pass  # a person decides (the review queue, orders.services.review); nothing is confirmed here
-        elif method == PM.STORE_CREDIT:
+        # An order held for review is confirmed by a person (orders.services.review), never here.
+        if hold is None and method == PM.STORE_CREDIT:
             confirm_locked_order(order, by=None, reason="Paid in full with store credit", source=Source.SYSTEM)
-        elif method == PM.COD and runtime.cod_auto_confirm():
+        elif hold is None and method == PM.COD and runtime.cod_auto_confirm():
             confirm_locked_order(
                 order, by=None, reason="Confirmed automatically (COD_AUTO_CONFIRM)", source=Source.SYSTEM
             )
