@@ -21,6 +21,11 @@ RUN pip install -r requirements.txt
 
 COPY . .
 
+# The Ukrainian (and English) catalogues are compiled here, from the committed .po files.
+RUN apt-get update && apt-get install -y --no-install-recommends gettext \
+    && SECRET_KEY=compilemessages-only DEBUG=false python manage.py compilemessages --ignore '.venv/*' --verbosity 0 \
+    && apt-get purge -y gettext && apt-get autoremove -y && rm -rf /var/lib/apt/lists/*
+
 # Static files are baked into the image (whitenoise serves them, hashed and compressed).
 # The settings need a SECRET_KEY to import; this one exists only during the build.
 RUN SECRET_KEY=collectstatic-only DEBUG=false python manage.py collectstatic --noinput --verbosity 0 \

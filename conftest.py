@@ -1,6 +1,8 @@
+import subprocess
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -8,6 +10,17 @@ from django.core.cache import cache
 from django.db import connection
 
 from config.celery import app as celery_app
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+def pytest_sessionstart(session):
+    """Compile a catalogue whose .mo is missing or older than its .po (make test compiles them
+    too; this keeps a bare `pytest` from running on stale or no translations)."""
+    for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po"):
+        mo = po.with_suffix(".mo")
+        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
+            subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
 
 
 @pytest.fixture(autouse=True)

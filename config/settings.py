@@ -66,9 +66,13 @@ MIDDLEWARE = [
     "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The shop's language from its URL, the API's from Accept-Language, the admin's from the
+    # staff member's choice: after sessions, before CommonMiddleware (its slash redirects need it).
+    "core.middleware.KramarLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last but for the metrics, as django-axes asks: it turns a lockout into a response.
@@ -87,6 +91,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "orders.context_processors.cart",
@@ -153,7 +158,13 @@ AXES_USERNAME_FORM_FIELD = "username"
 # A lockout answers the API in its own error shape and the pages with a readable page.
 AXES_LOCKOUT_CALLABLE = "core.views.locked_out"
 
-LANGUAGE_CODE = "en"
+# Ukrainian first (the law since 16 July 2022, and the staff's language); English one click away.
+LANGUAGE_CODE = "uk"
+LANGUAGES = [("uk", "Українська"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language switch's choice, remembered for a year.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "Europe/Kyiv"
 USE_I18N = True
 USE_TZ = True

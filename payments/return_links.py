@@ -23,7 +23,7 @@ def is_valid_return_token(*, reference, token: str) -> bool:
 
 
 def callback_url_for(payment) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse("payments:callback", kwargs={"provider": payment.provider})
+    return settings.SITE_URL.rstrip("/") + reverse("payment_callback", kwargs={"provider": payment.provider})
 
 
 def return_url_for(payment) -> str:
