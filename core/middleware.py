@@ -6,7 +6,7 @@ from django.middleware.locale import LocaleMiddleware
 from django.urls import translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation.trans_real import parse_accept_lang_header
+from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
 
 
 class PermissionsPolicyMiddleware:
@@ -108,7 +108,7 @@ class StaffLanguageMiddleware:
 
 def _supported(code):
     """The supported language for a code (``uk``, ``en``, ``en-GB`` → ``en``), or None."""
-    if not code:
+    if not code or not language_code_re.match(code):  # a tampered cookie: "en-US\x00", "../x"
         return None
     try:
         return translation.get_supported_language_variant(code)
