@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -69,14 +70,17 @@ def order_list(request):
     return render(request, "accounts/order_list.html", {"page": page, "orders": orders, "rows": rows})
 
 
-# What a movement is called when it carries no memo of its own (memos are written for people).
+# What a movement is called in the shopper's language. Staff's credits and debits carry the
+# reason staff wrote for the shopper (the memo); the other kinds' memos are the ledger's own
+# English bookkeeping notes, so the shopper sees the kind's name instead.
+MEMO_FOR_SHOPPER = ("wallet_credit", "wallet_debit")
 MOVEMENT_NAMES = {
-    "wallet_credit": "Store credit given",
-    "wallet_debit": "Store credit taken back",
-    "wallet_top_up": "Top-up",
-    "hold_post": "Paid towards an order",
-    "store_credit_refund": "Store credit returned",
-    "reversal": "Correction",
+    "wallet_credit": _("Store credit given"),
+    "wallet_debit": _("Store credit taken back"),
+    "wallet_top_up": _("Top-up"),
+    "hold_post": _("Paid towards an order"),
+    "store_credit_refund": _("Store credit returned"),
+    "reversal": _("Correction"),
 }
 
 
@@ -95,7 +99,8 @@ def store_credit(request):
     history = [
         {
             "at": line.at,
-            "what": line.memo or MOVEMENT_NAMES.get(line.kind, "Store credit"),
+            "what": (line.memo if line.kind in MEMO_FOR_SHOPPER else "")
+            or MOVEMENT_NAMES.get(line.kind, _("Store credit")),
             "amount": _signed_money(line.amount, currency),
             "incoming": line.amount > 0,
             "balance": line.balance,

@@ -5,6 +5,8 @@ catch typing mistakes early, and the views put the services' own errors on the s
 """
 
 from django import forms
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from catalog.selectors import list_products_for_shoppers
 from core.money import format_money
@@ -13,17 +15,17 @@ from orders.models import Order
 from orders.services import MAX_QUANTITY
 
 QUANTITY_ERRORS = {
-    "required": "Enter a quantity.",
-    "invalid": "Enter a whole number.",
-    "min_value": "Enter a quantity of at least %(limit_value)s.",
-    "max_value": f"You can buy at most {MAX_QUANTITY} of one product.",
+    "required": _("Enter a quantity."),
+    "invalid": _("Enter a whole number."),
+    "min_value": _("Enter a quantity of at least %(limit_value)s."),
+    "max_value": _("You can buy at most %(limit_value)s of one product."),
 }
-PHONE_ERROR = "Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67."
+PHONE_ERROR = _("Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67.")
 
 
-def quantity_field(*, min_value: int, label: str = "Quantity") -> forms.IntegerField:
+def quantity_field(*, min_value: int, label=None) -> forms.IntegerField:
     return forms.IntegerField(
-        label=label,
+        label=label or _("Quantity"),
         min_value=min_value,
         max_value=MAX_QUANTITY,
         error_messages=QUANTITY_ERRORS,
@@ -36,8 +38,8 @@ class AddToCartForm(forms.Form):
         queryset=list_products_for_shoppers(),
         widget=forms.HiddenInput,
         error_messages={
-            "required": "Choose a product.",
-            "invalid_choice": "This product is no longer sold.",
+            "required": _("Choose a product."),
+            "invalid_choice": _("This product is no longer sold."),
         },
     )
     quantity = quantity_field(min_value=1)
@@ -49,7 +51,9 @@ class CartUpdateForm(forms.Form):
     def __init__(self, *args, lines, **kwargs):
         super().__init__(*args, **kwargs)
         for line in lines:
-            field = quantity_field(min_value=0, label=f"Quantity of {line.product.name}")
+            field = quantity_field(
+                min_value=0, label=gettext("Quantity of %(product)s") % {"product": line.product.name}
+            )
             field.initial = line.quantity
             self.fields[self.field_name(line.product.pk)] = field
 
@@ -64,38 +68,38 @@ class CartUpdateForm(forms.Form):
 
 class CheckoutForm(forms.Form):
     full_name = forms.CharField(
-        label="Full name",
+        label=_("Full name"),
         max_length=150,
-        help_text="The recipient, as on their ID: Nova Poshta checks it at pick-up.",
-        error_messages={"required": "Enter the recipient's name."},
+        help_text=_("The recipient, as on their ID: Nova Poshta checks it at pick-up."),
+        error_messages={"required": _("Enter the recipient's name.")},
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
-        label="Phone",
+        label=_("Phone"),
         max_length=32,
-        help_text="A Ukrainian number: we call it to confirm the order.",
+        help_text=_("A Ukrainian number: we call it to confirm the order."),
         error_messages={"required": PHONE_ERROR},
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel", "placeholder": "+380671234567"}),
     )
     email = forms.EmailField(
-        label="E-mail",
+        label=_("E-mail"),
         max_length=254,
-        help_text="We send the order confirmation and its link here.",
-        error_messages={"required": "Enter an e-mail address.", "invalid": "Enter a valid e-mail address."},
+        help_text=_("We send the order confirmation and its link here."),
+        error_messages={"required": _("Enter an e-mail address."), "invalid": _("Enter a valid e-mail address.")},
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     delivery_city = forms.CharField(
-        label="Nova Poshta city",
+        label=_("Nova Poshta city"),
         max_length=120,
-        help_text="Start typing and choose your city from the list.",
-        error_messages={"required": "Enter the Nova Poshta city."},
+        help_text=_("Start typing and choose your city from the list."),
+        error_messages={"required": _("Enter the Nova Poshta city.")},
         widget=forms.TextInput(attrs={"autocomplete": "address-level2"}),
     )
     delivery_branch = forms.CharField(
-        label="Nova Poshta branch or parcel locker",
+        label=_("Nova Poshta branch or parcel locker"),
         max_length=255,
-        help_text="Choose a branch or parcel locker in your city.",
-        error_messages={"required": "Enter the Nova Poshta branch or parcel locker."},
+        help_text=_("Choose a branch or parcel locker in your city."),
+        error_messages={"required": _("Enter the Nova Poshta branch or parcel locker.")},
     )
     # The Nova Poshta Refs of what the shopper picked (filled in by the picker script); the
     # view checks them against the directory and stores the directory's names with them, so
@@ -103,19 +107,19 @@ class CheckoutForm(forms.Form):
     delivery_city_ref = forms.CharField(required=False, widget=forms.HiddenInput)
     delivery_warehouse_ref = forms.CharField(required=False, widget=forms.HiddenInput)
     comment = forms.CharField(
-        label="Comment for the shop",
+        label=_("Comment for the shop"),
         max_length=1000,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     payment_method = forms.ChoiceField(
-        label="Payment",
-        choices=[(Order.PaymentMethod.COD.value, "Cash on delivery (pay at the Nova Poshta branch)")],
+        label=_("Payment"),
+        choices=[(Order.PaymentMethod.COD.value, _("Cash on delivery (pay at the Nova Poshta branch)"))],
         initial=Order.PaymentMethod.COD.value,
         widget=forms.RadioSelect,
-        error_messages={"required": "Choose how to pay.", "invalid_choice": "Choose how to pay."},
+        error_messages={"required": _("Choose how to pay."), "invalid_choice": _("Choose how to pay.")},
     )
-    use_store_credit = forms.BooleanField(label="Pay with my store credit", required=False)
+    use_store_credit = forms.BooleanField(label=_("Pay with my store credit"), required=False)
     checkout_token = forms.CharField(max_length=64, widget=forms.HiddenInput)
 
     def __init__(self, *args, store_credit: int = 0, online=(), **kwargs):
@@ -129,7 +133,10 @@ class CheckoutForm(forms.Form):
         if online:
             self.fields["payment_method"].choices = [
                 *(
-                    (f"online:{code}", f"Pay online now with {label} (card, Apple Pay, Google Pay)")
+                    (
+                        f"online:{code}",
+                        gettext("Pay online now with %(provider)s (card, Apple Pay, Google Pay)") % {"provider": label},
+                    )
                     for code, label in online
                 ),
                 *self.fields["payment_method"].choices,
@@ -137,7 +144,9 @@ class CheckoutForm(forms.Form):
         self.provider = ""
         self.store_credit = store_credit
         if store_credit:
-            self.fields["use_store_credit"].label = f"Pay {format_money(store_credit)} with my store credit"
+            self.fields["use_store_credit"].label = gettext("Pay %(amount)s with my store credit") % {
+                "amount": format_money(store_credit)
+            }
         else:
             del self.fields["use_store_credit"]
 

@@ -9,8 +9,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -34,15 +33,15 @@ from shipping.selectors import shipment_for_order
 # What a parcel's state means to the shopper; a parcel that needs staff's attention is, to
 # them, still being prepared.
 PARCEL_STATUS = {
-    Shipment.Status.PENDING: _lazy("We are preparing your parcel."),
-    Shipment.Status.CREATING: _lazy("We are preparing your parcel."),
-    Shipment.Status.NEEDS_ATTENTION: _lazy("We are preparing your parcel."),
-    Shipment.Status.LABEL_CREATED: _lazy("Packed: the parcel is waiting to be handed to Nova Poshta."),
-    Shipment.Status.IN_TRANSIT: _lazy("On its way with Nova Poshta."),
-    Shipment.Status.ARRIVED: _lazy("Waiting for you at your Nova Poshta branch."),
-    Shipment.Status.DELIVERED: _lazy("Received. Thank you!"),
-    Shipment.Status.RETURNING: _lazy("Not collected: the parcel is on its way back to us."),
-    Shipment.Status.RETURNED: _lazy("The parcel came back to us."),
+    Shipment.Status.PENDING: gettext_lazy("We are preparing your parcel."),
+    Shipment.Status.CREATING: gettext_lazy("We are preparing your parcel."),
+    Shipment.Status.NEEDS_ATTENTION: gettext_lazy("We are preparing your parcel."),
+    Shipment.Status.LABEL_CREATED: gettext_lazy("Packed: the parcel is waiting to be handed to Nova Poshta."),
+    Shipment.Status.IN_TRANSIT: gettext_lazy("On its way with Nova Poshta."),
+    Shipment.Status.ARRIVED: gettext_lazy("Waiting for you at your Nova Poshta branch."),
+    Shipment.Status.DELIVERED: gettext_lazy("Received. Thank you!"),
+    Shipment.Status.RETURNING: gettext_lazy("Not collected: the parcel is on its way back to us."),
+    Shipment.Status.RETURNED: gettext_lazy("The parcel came back to us."),
 }
 
 
@@ -296,7 +295,7 @@ def _stale_checkout(request, cart: Cart, message: str):
         return _redirect_see_other("orders:cart")
     form = _with_fresh_token(request, cart)
     form.is_valid()
-    form.add_error(None, f"{message} Check your order below and place it again.")
+    form.add_error(None, _("%(reason)s Check your order below and place it again.") % {"reason": message})
     return _render_checkout(request, contents=contents, form=form, status=409)
 
 

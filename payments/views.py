@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -57,10 +58,10 @@ def pay_order(request, token):
     try:
         order = get_order_by_public_token(token=token)
     except DomainError:
-        raise Http404("No such order.") from None
+        raise Http404(_("No such order.")) from None
     provider = request.POST.get("provider", "")
     if provider not in enabled_codes():
-        messages.error(request, "Choose one of the payment methods offered.")
+        messages.error(request, _("Choose one of the payment methods offered."))
         return redirect(order.get_absolute_url())
     try:
         payment = start_order_payment(
@@ -112,7 +113,7 @@ def top_up(request):
         try:
             amount = parse_hryvnias(request.POST.get("amount", ""))
             if provider not in enabled_codes():
-                raise DomainError("Choose one of the payment methods offered.")
+                raise DomainError(_("Choose one of the payment methods offered."))
             payment = start_top_up(
                 user=request.user,
                 amount=amount,
@@ -141,13 +142,25 @@ def sandbox_gateway(request, token):
     try:
         data = provider.read_token(token)
     except signing.BadSignature:
-        raise Http404("This payment link is not valid.") from None
+        raise Http404(_("This payment link is not valid.")) from None
     if request.method == "POST":
         outcome = {"pay": "paid", "decline": "declined", "expire": "expired"}.get(request.POST.get("action"))
         if outcome is None:
-            return HttpResponse("Unknown action", status=400)
+            return HttpResponse(_("Unknown action"), status=400, content_type="text/plain; charset=utf-8")
         state = provider.set_outcome(ref=data["ref"], amount=data["amount"], currency=data["currency"], status=outcome)
         body, signature = provider.callback_body(state)
         deliver_sandbox_callback_task.delay(callback_url=data["callback"], body=body, signature=signature)
         return HttpResponseRedirect(data["return"] or "/")
-    return render(request, "payments/sandbox_gateway.html", {"data": data, "state": provider.state(data["ref"])})
+    context = {"data": data, "title": _gateway_title(data), "state": provider.state(data["ref"])}
+    return render(request, "payments/sandbox_gateway.html", context)
+
+
+def _gateway_title(data: dict) -> str:
+    """What is being paid, in the page's language (the signed description is the provider's copy)."""
+    try:
+        payment = get_payment(reference=data["ref"])
+    except PaymentNotFound:
+        return data.get("description", "")
+    if payment.order_id:
+        return _("Order %(number)s") % {"number": payment.order.number}
+    return _("Store credit top-up")

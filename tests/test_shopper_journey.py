@@ -4,6 +4,7 @@ import pytest
 from pytest_django.asserts import assertContains
 
 from catalog.models import Stock
+from core.money import format_money
 from orders.models import Order
 from tests.factories import ProductFactory, UserFactory, np_branch
 
@@ -29,14 +30,14 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
 
     # and opens it
     product_page = client.get("/p/copper-kettle/")
-    assertContains(product_page, "1\u00a0299.00\u00a0₴")
-    assertContains(product_page, "In stock")
+    assertContains(product_page, format_money(129900))
+    assertContains(product_page, "В наявності")
 
     # and puts two in the cart
     cart = client.post("/cart/add/", {"product_id": kettle.pk, "quantity": 2}, follow=True)
     assert cart.redirect_chain == [("/cart/", 303)]
-    assertContains(cart, "Added 2 × Copper kettle to your cart.")
-    assertContains(cart, "Total (2 items)")
+    assertContains(cart, "Додано в кошик: Copper kettle × 2.")
+    assertContains(cart, "Разом (2 товари)")
     assert cart.context["contents"].total == 259800
     assert cart.context["cart_count"] == 2
 
@@ -73,10 +74,10 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
     # then she lands on her order's secret page
     order = Order.objects.get()
     assert placed.redirect_chain == [(f"/orders/{order.public_token}/", 303)]
-    assertContains(placed, f"Thank you! Your order {order.number} is placed.")
-    assertContains(placed, f"<h1>Order {order.number}</h1>", html=True)
-    assertContains(placed, '<span class="status status-placed">Placed</span>', html=True)
-    assertContains(placed, "We will call you at +380671234567 to confirm the order.")
+    assertContains(placed, f"Дякуємо! Ваше замовлення №{order.number} оформлено.")
+    assertContains(placed, f"<h1>Замовлення №{order.number}</h1>", html=True)
+    assertContains(placed, f'<span class="status status-placed">{Order.Status.PLACED.label}</span>', html=True)
+    assertContains(placed, "Ми зателефонуємо вам на номер +380671234567, щоб підтвердити замовлення.")
     assert (order.customer, order.total, order.delivery_city) == (shopper, 259800, "Львів")
     assert (order.delivery_city_ref, order.delivery_warehouse_ref) == (lviv_5.city_id, lviv_5.ref)
     assert list(order.lines.values_list("name", "quantity", "line_total")) == [("Copper kettle", 2, 259800)]

@@ -112,7 +112,10 @@ def test_a_success_still_clears_the_failures_of_that_account():
 
 # --- the lockout answer ---------------------------------------------------------------------
 
-LOCKED_MESSAGE = "Too many failed logins. Wait 30 minutes or ask the shop to unlock your account."
+LOCKED_MESSAGE = (
+    "Забагато невдалих спроб входу. Зачекайте 30 хв або попросіть магазин розблокувати ваш обліковий запис."
+)
+LOCKED_MESSAGE_EN = "Too many failed logins. Wait 30 minutes or ask the shop to unlock your account."
 
 
 def lock(login, client):
@@ -130,7 +133,7 @@ def test_a_locked_out_page_is_a_rendered_429_page_with_retry_after(login):
     assert response["Retry-After"] == "1800"
     assert response["Content-Type"] == "text/html; charset=utf-8"
     body = response.content.decode()
-    assert "<h1>Login temporarily locked</h1>" in body
+    assert "<h1>Вхід тимчасово заблоковано</h1>" in body
     assert f"<p>{LOCKED_MESSAGE}</p>" in body
 
 
@@ -140,3 +143,13 @@ def test_a_locked_out_api_client_gets_json_429():
     assert response.status_code == 429
     assert response["Retry-After"] == "1800"
     assert response.json() == {"detail": LOCKED_MESSAGE, "code": "locked_out"}
+
+
+def test_a_locked_out_api_client_reading_english_gets_the_same_code_in_english():
+    UserFactory(email="olena@example.com")
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    for _ in range(settings.AXES_FAILURE_LIMIT + 1):
+        response = client.post(TOKEN_URL, {"email": "olena@example.com", "password": "guess"}, format="json")
+
+    assert response.status_code == 429
+    assert response.json() == {"detail": LOCKED_MESSAGE_EN, "code": "locked_out"}

@@ -55,14 +55,14 @@ def test_wrong_password_is_refused_with_a_clear_message(client):
     response = client.post(LOGIN_URL, {"username": "olena@example.com", "password": "wrong"})
 
     assert response.status_code == 200
-    assertContains(response, "The e-mail or password is not right. Check them and try again.", count=1)
+    assertContains(response, "Неправильна електронна пошта або пароль. Перевірте їх і спробуйте ще раз.", count=1)
     assert logged_in_user_id(client) is None
 
 
 def test_login_page_asks_for_an_email(client):
     response = client.get(LOGIN_URL)
 
-    assertContains(response, '<label for="id_username">E-mail:</label>', html=True)
+    assertContains(response, '<label for="id_username">Електронна пошта:</label>', html=True)
     assertContains(response, 'type="email" name="username"')
 
 
@@ -102,11 +102,11 @@ def test_signup_phone_is_optional(client):
 @pytest.mark.parametrize(
     ("changes", "field", "message"),
     [
-        ({"email": "not-an-email"}, "email", "Enter a valid e-mail address."),
-        ({"full_name": ""}, "full_name", "Enter your name."),
-        ({"phone": "12345"}, "phone", "Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67."),
-        ({"password2": "something-else-42"}, "password2", "The two password fields didn’t match."),
-        ({"password1": "12345678", "password2": "12345678"}, "password2", "This password is too common."),
+        ({"email": "not-an-email"}, "email", "Введіть правильну адресу електронної пошти."),
+        ({"full_name": ""}, "full_name", "Введіть ваше ім’я."),
+        ({"phone": "12345"}, "phone", "Введіть український номер телефону, наприклад +380671234567 або 067 123 45 67."),
+        ({"password2": "something-else-42"}, "password2", "Паролі не збігаються"),
+        ({"password1": "12345678", "password2": "12345678"}, "password2", "Пароль занадто поширений."),
     ],
 )
 def test_invalid_signup_is_refused_and_creates_nobody(client, changes, field, message):
@@ -125,7 +125,12 @@ def test_signup_with_a_taken_email_in_another_case_is_refused(client):
     response = client.post(SIGNUP_URL, SIGNUP)
 
     assert response.status_code == 400
-    assertContains(response, "An account with this e-mail already exists. Log in instead.", count=2, status_code=400)
+    assertContains(
+        response,
+        "Обліковий запис із цією електронною поштою вже існує. Увійдіть замість реєстрації.",
+        count=2,
+        status_code=400,
+    )
     assert User.objects.count() == 1
 
 
@@ -190,4 +195,4 @@ def test_my_orders_when_there_are_none(client):
     response = client.get(ORDERS_URL)
 
     assert list(response.context["orders"]) == []
-    assertContains(response, "You have no orders yet.")
+    assertContains(response, "У вас ще немає замовлень.")

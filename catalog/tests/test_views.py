@@ -2,6 +2,7 @@ import pytest
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains
 
+from core.money import format_money
 from tests.factories import ProductFactory, place_test_order
 
 pytestmark = pytest.mark.django_db
@@ -25,10 +26,10 @@ def test_product_list_shows_active_products_with_price_and_availability(client):
     # then the active products are listed by name with their price and availability
     assert response.status_code == 200
     assert names(response) == ["Copper kettle", "Linen apron"]
-    assertContains(response, "1\u00a0299.00\u00a0₴", count=1)
-    assertContains(response, "450.50\u00a0₴", count=1)
-    assertContains(response, "In stock", count=1)
-    assertContains(response, "Out of stock", count=1)
+    assertContains(response, format_money(129900), count=1)
+    assertContains(response, format_money(45050), count=1)
+    assertContains(response, "В наявності", count=1)
+    assertContains(response, "Немає в наявності", count=1)
     assertContains(response, 'href="/p/copper-kettle/"', count=1)
     assertNotContains(response, "Secret prototype")
 
@@ -42,8 +43,8 @@ def test_reserved_units_count_as_sold(client):
     response = client.get(LIST_URL)
 
     # then the product is out of stock
-    assertContains(response, "Out of stock", count=1)
-    assertNotContains(response, "In stock")
+    assertContains(response, "Немає в наявності", count=1)
+    assertNotContains(response, "В наявності")
 
 
 def test_search_matches_name_and_sku(client):
@@ -58,8 +59,8 @@ def test_search_matches_name_and_sku(client):
 
     # then only the matches are shown
     assert names(by_word) == ["Copper kettle", "Steel kettle"]
-    assertContains(by_word, "Search results for “kettle”")
-    assertContains(by_word, "2 products found.")
+    assertContains(by_word, "Результати пошуку за запитом «kettle»")
+    assertContains(by_word, "Знайдено 2 товари.")
     assert names(by_sku) == ["Linen apron"]
 
 
@@ -70,7 +71,7 @@ def test_search_without_matches_says_so(client):
 
     assert response.status_code == 200
     assert names(response) == []
-    assertContains(response, "No products match “samovar”.")
+    assertContains(response, "За запитом «samovar» нічого не знайдено.")
 
 
 def test_inactive_products_are_not_found_by_search(client):
@@ -93,7 +94,7 @@ def test_catalog_is_paginated_by_twelve(client):
 
     # then twelve, then one, and the last page for a page that does not exist
     assert names(first) == [f"Item {i:02d}" for i in range(12)]
-    assertContains(first, "Page 1 of 2")
+    assertContains(first, "Сторінка 1 з 2")
     assertContains(first, 'href="?page=2"')
     assert names(second) == ["Item 12"]
     assertContains(second, 'href="?page=1"')
@@ -130,9 +131,9 @@ def test_product_page_shows_the_product_and_an_add_to_cart_form(client):
     assert response.status_code == 200
     assert response.context["product"] == product
     assertContains(response, "<h1>Copper kettle</h1>", html=True)
-    assertContains(response, "SKU KET-001")
-    assertContains(response, "1\u00a0299.00\u00a0₴")
-    assertContains(response, "In stock")
+    assertContains(response, "Артикул KET-001")
+    assertContains(response, format_money(129900))
+    assertContains(response, "В наявності")
     assertContains(
         response, f'<input type="hidden" name="product_id" value="{product.pk}" id="id_product_id">', html=True
     )
@@ -145,7 +146,7 @@ def test_sold_out_product_page_has_no_add_to_cart_form(client):
     response = client.get(reverse("catalog:product_detail", kwargs={"slug": "sold-out"}))
 
     assert response.status_code == 200
-    assertContains(response, "Out of stock")
+    assertContains(response, "Немає в наявності")
     assertNotContains(response, 'action="/cart/add/"')
 
 
@@ -173,4 +174,4 @@ def test_header_shows_shop_name_search_and_cart_count(client, settings):
     assertContains(response, '<a class="brand" href="/">Kramar Test</a>', html=True)
     assertContains(response, 'name="q" value="thing"')
     assert response.context["cart_count"] == 3
-    assertContains(response, '<span class="badge" aria-label="3 items">3</span>', html=True)
+    assertContains(response, '<span class="badge" aria-label="3 товари">3</span>', html=True)

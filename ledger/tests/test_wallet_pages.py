@@ -6,6 +6,7 @@ from django.core import mail
 from django.urls import reverse
 from pytest_django.asserts import assertContains, assertNotContains, assertRedirects
 
+from core.money import format_money
 from ledger.services import create_hold, credit_wallet, debit_wallet
 from ledger.tests.conftest import new_key
 from tests.factories import UserFactory
@@ -13,7 +14,6 @@ from tests.factories import UserFactory
 pytestmark = pytest.mark.django_db
 
 PAGE_URL = "/account/store-credit/"
-NBSP = "\u00a0"
 
 
 def test_the_page_lives_where_the_wallet_email_points():
@@ -32,8 +32,8 @@ def test_a_customer_without_a_wallet_sees_zero_and_an_explanation(client):
     response = client.get(PAGE_URL)
 
     assert response.status_code == 200
-    assertContains(response, f'<dd class="wallet-balance">0.00{NBSP}₴</dd>', html=True)
-    assertContains(response, "You have no store credit yet.", count=1)
+    assertContains(response, f'<dd class="wallet-balance">{format_money(0)}</dd>', html=True)
+    assertContains(response, "На вашому балансі в магазині ще нічого немає.", count=1)
     assertNotContains(response, "wallet-history")
     assert response.context["history"] == []
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
@@ -52,17 +52,17 @@ def test_balance_and_history_after_a_credit_and_a_debit(client, django_capture_o
     response = client.get(PAGE_URL)
 
     # then the balance is exact and the movements are listed newest first with the balance after each
-    assertContains(response, f'<dd class="wallet-balance">1{NBSP}300.25{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">{format_money(130025)}</dd>', html=True)
     rows = [(line["what"], line["amount"], line["balance"]) for line in response.context["history"]]
     assert rows == [
-        ("Credited twice by mistake", f"\u221250.25{NBSP}₴", 130025),
-        ("Broken kettle", f"+1{NBSP}200.00{NBSP}₴", 135050),
-        ("Sorry for the delay", f"+150.50{NBSP}₴", 15050),
+        ("Credited twice by mistake", f"\u2212{format_money(5025)}", 130025),
+        ("Broken kettle", f"+{format_money(120000)}", 135050),
+        ("Sorry for the delay", f"+{format_money(15050)}", 15050),
     ]
-    assertContains(response, f'<td class="num money-out" data-label="Amount">\u221250.25{NBSP}₴</td>', html=True)
-    assertContains(response, f'<td class="num money-in" data-label="Amount">+150.50{NBSP}₴</td>', html=True)
-    assertContains(response, f'<td class="num" data-label="Balance after">1{NBSP}350.50{NBSP}₴</td>', html=True)
-    assertNotContains(response, "You have no store credit yet.")
+    assertContains(response, f'<td class="num money-out" data-label="Сума">\u2212{format_money(5025)}</td>', html=True)
+    assertContains(response, f'<td class="num money-in" data-label="Сума">+{format_money(15050)}</td>', html=True)
+    assertContains(response, f'<td class="num" data-label="Баланс після">{format_money(135050)}</td>', html=True)
+    assertNotContains(response, "На вашому балансі в магазині ще нічого немає.")
     # and each change sent an e-mail that links to this very page
     assert len(mail.outbox) == 3
     assert all(f"{settings.SITE_URL.rstrip('/')}{PAGE_URL}" in message.body for message in mail.outbox)
@@ -76,9 +76,9 @@ def test_money_on_hold_is_shown_apart_from_the_balance(client, funded_wallet):
 
     response = client.get(PAGE_URL)
 
-    assertContains(response, f'<dd class="wallet-balance">300.00{NBSP}₴</dd>', html=True)
-    assertContains(response, f'<dd class="wallet-held">120.00{NBSP}₴</dd>', html=True)
-    assertContains(response, f'<dd class="wallet-available">180.00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">{format_money(30000)}</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-held">{format_money(12000)}</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-available">{format_money(18000)}</dd>', html=True)
 
 
 def test_a_customer_never_sees_another_customers_wallet(client, funded_wallet):
@@ -90,9 +90,9 @@ def test_a_customer_never_sees_another_customers_wallet(client, funded_wallet):
     response = client.get(PAGE_URL, {"user": other.pk, "user_id": other.pk, "account": other.pk})
 
     # then I see only my (empty) wallet
-    assertContains(response, f'<dd class="wallet-balance">0.00{NBSP}₴</dd>', html=True)
-    assertContains(response, "You have no store credit yet.")
-    assertNotContains(response, "777.00")
+    assertContains(response, f'<dd class="wallet-balance">{format_money(0)}</dd>', html=True)
+    assertContains(response, "На вашому балансі в магазині ще нічого немає.")
+    assertNotContains(response, format_money(77700))
     assertNotContains(response, "opening credit")
     assert response.context["wallet"] is None
 
@@ -108,8 +108,8 @@ def test_each_customer_sees_their_own_balance(client, funded_wallet):
 
     assert first_page.context["balance"] == 10000
     assert second_page.context["balance"] == 25000
-    assertNotContains(first_page, "250.00")
-    assertNotContains(second_page, "100.00")
+    assertNotContains(first_page, format_money(25000))
+    assertNotContains(second_page, format_money(10000))
 
 
 @pytest.mark.parametrize("movements", [1, 60])
@@ -129,10 +129,10 @@ def test_the_page_costs_the_same_however_long_the_history(client, funded_wallet,
     assert len(history) == min(movements, 50)
     assert history[0]["balance"] == movements * 100
     if movements > 50:
-        assertContains(response, "The 50 latest movements are shown.")
+        assertContains(response, "Показано 50 останніх операцій.")
         assert history[-1]["balance"] == (movements - 49) * 100
     else:
-        assertNotContains(response, "latest movements are shown")
+        assertNotContains(response, "останніх операцій")
 
 
 def test_the_header_links_logged_in_customers_to_their_store_credit(client):
@@ -141,4 +141,4 @@ def test_the_header_links_logged_in_customers_to_their_store_credit(client):
     logged_in = client.get(reverse("catalog:product_list"))
 
     assertNotContains(anonymous, f'href="{PAGE_URL}"')
-    assertContains(logged_in, f'<a href="{PAGE_URL}">Store credit</a>', html=True, count=1)
+    assertContains(logged_in, f'<a href="{PAGE_URL}">Баланс у магазині</a>', html=True, count=1)

@@ -6,6 +6,7 @@ from pytest_django.asserts import assertContains, assertNotContains, assertRedir
 from cart.models import Cart
 from cart.tests.helpers import cart_of, checkout_token_of, owner_of
 from catalog.models import Reservation, Stock
+from core.money import format_money
 from orders.cart import RECENT_ORDERS_KEY
 from orders.models import Order, OrderLine, Source
 from orders.services import confirm_order
@@ -74,7 +75,7 @@ def test_add_to_cart_puts_the_product_in_the_cart(client):
     assert_redirects(response, CART_URL, status_code=303)
     assert cart_of(client) == {product.pk: 2}
     cart = client.get(CART_URL)
-    assertContains(cart, "Added 2 × Copper kettle to your cart.")
+    assertContains(cart, "Додано в кошик: Copper kettle × 2.")
 
 
 def test_adding_again_adds_up_and_stops_at_99(client):
@@ -84,7 +85,7 @@ def test_adding_again_adds_up_and_stops_at_99(client):
     add_to_cart(client, product, 60)
 
     assert cart_of(client) == {product.pk: 99}
-    assertContains(client.get(CART_URL), "You can buy at most 99 of one product.")
+    assertContains(client.get(CART_URL), "Одного товару можна купити не більше 99 шт.")
 
 
 def test_adding_more_than_is_left_warns_and_the_cart_shows_it(client):
@@ -94,8 +95,8 @@ def test_adding_more_than_is_left_warns_and_the_cart_shows_it(client):
     response = client.get(CART_URL)
 
     assert cart_of(client) == {product.pk: 3}
-    assertContains(response, "Only 2 of Clay pot left in stock.", count=1)
-    assertContains(response, '<p class="warning">Only 2 left in stock.</p>', html=True, count=1)
+    assertContains(response, "Товару «Clay pot» залишилося лише 2 шт.", count=1)
+    assertContains(response, '<p class="warning">Залишилося лише 2 шт.</p>', html=True, count=1)
 
 
 def test_cart_shows_lines_and_totals(client):
@@ -117,7 +118,7 @@ def test_cart_shows_lines_and_totals(client):
     assert contents.total == 304850
     assertContains(response, "2\u00a0598.00\u00a0₴")
     assertContains(response, "3\u00a0048.50\u00a0₴")
-    assertContains(response, "Total (3 items)")
+    assertContains(response, "Разом (3 товари)")
     assert response.context["cart_count"] == 3
 
 
@@ -145,7 +146,7 @@ def test_cart_remove_button_removes_one_line(client):
 
     assert_redirects(response, CART_URL, status_code=303)
     assert cart_of(client) == {apron.pk: 2}
-    assertContains(client.get(CART_URL), "Removed Copper kettle from your cart.")
+    assertContains(client.get(CART_URL), "Товар «Copper kettle» видалено з кошика.")
 
 
 def test_cart_update_with_a_bad_quantity_changes_nothing(client):
@@ -155,7 +156,7 @@ def test_cart_update_with_a_bad_quantity_changes_nothing(client):
     response = client.post(UPDATE_URL, {f"quantity_{kettle.pk}": "100"})
 
     assert response.status_code == 400
-    assertContains(response, "You can buy at most 99 of one product.", status_code=400)
+    assertContains(response, "Одного товару можна купити не більше 99 шт.", status_code=400)
     assert cart_of(client) == {kettle.pk: 1}
 
 
@@ -166,7 +167,7 @@ def test_adding_a_sold_out_product_is_refused(client):
 
     assert_redirects(response, "/p/clay-pot/", status_code=303)
     assert cart_of(client) == {}
-    assertContains(client.get("/p/clay-pot/"), "Sorry, Clay pot is out of stock.")
+    assertContains(client.get("/p/clay-pot/"), "На жаль, товару «Clay pot» немає в наявності.")
 
 
 def test_adding_an_inactive_product_is_refused(client):
@@ -176,7 +177,7 @@ def test_adding_an_inactive_product_is_refused(client):
 
     assert_redirects(response, "/", status_code=303)
     assert cart_of(client) == {}
-    assertContains(client.get("/"), "This product is no longer sold.")
+    assertContains(client.get("/"), "Цей товар більше не продається.")
 
 
 def test_adding_a_bad_quantity_shows_the_product_page_with_the_error(client):
@@ -185,7 +186,7 @@ def test_adding_a_bad_quantity_shows_the_product_page_with_the_error(client):
     response = add_to_cart(client, product, 0)
 
     assert response.status_code == 400
-    assertContains(response, "Enter a quantity of at least 1.", status_code=400)
+    assertContains(response, "Введіть кількість не менше 1.", status_code=400)
     assertContains(response, 'aria-invalid="true"', status_code=400)
     assert cart_of(client) == {}
 
@@ -201,7 +202,7 @@ def test_product_no_longer_sold_is_dropped_from_the_cart_with_a_message(client):
     response = client.get(CART_URL)
 
     assert [line.product.name for line in response.context["contents"].lines] == ["Copper kettle"]
-    assertContains(response, "A product in your cart is no longer sold and was removed.")
+    assertContains(response, "1 товар у вашому кошику більше не продається, і його видалено.")
     assert cart_of(client) == {kettle.pk: 1}
 
 
@@ -261,7 +262,7 @@ def test_guest_checkout_places_one_order_and_lands_on_its_secret_link(client, br
     assert checkout_token_of(client) == ""
     assert client.session[RECENT_ORDERS_KEY] == [order.public_token]
     page = client.get(response["Location"])
-    assertContains(page, f"Thank you! Your order {order.number} is placed.")
+    assertContains(page, f"Дякуємо! Ваше замовлення №{order.number} оформлено.")
     assert page.context["cart_count"] == 0
 
 
@@ -351,11 +352,11 @@ def test_a_simultaneous_double_click_places_one_order(run_concurrently):
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
-        ("phone", "12345", "Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67."),
-        ("phone", "", "Enter a Ukrainian phone number, for example +380671234567 or 067 123 45 67."),
-        ("email", "olena@", "Enter a valid e-mail address."),
-        ("full_name", "", "Enter the recipient&#x27;s name."),
-        ("delivery_branch", "", "Enter the Nova Poshta branch or parcel locker."),
+        ("phone", "12345", "Введіть український номер телефону, наприклад +380671234567 або 067 123 45 67."),
+        ("phone", "", "Введіть український номер телефону, наприклад +380671234567 або 067 123 45 67."),
+        ("email", "olena@", "Введіть правильну адресу електронної пошти."),
+        ("full_name", "", "Введіть ім’я та прізвище отримувача."),
+        ("delivery_branch", "", "Введіть відділення або поштомат Нової Пошти."),
     ],
 )
 def test_invalid_contact_is_refused_and_changes_nothing(client, field, value, message):
@@ -402,7 +403,7 @@ def test_out_of_stock_at_checkout_says_which_product_and_changes_nothing(client)
     # then the shopper is told what is short, and no order, reservation or cart change happened
     assert response.status_code == 409
     assertContains(response, "Not enough stock: Copper kettle (only 1 left).", status_code=409)
-    assertContains(response, "Only 1 left in stock.", status_code=409)
+    assertContains(response, "Залишилося лише 1 шт.", status_code=409)
     assert Order.objects.count() == 1
     assert stock_of(product) == (5, 4)
     assert cart_of(client) == {product.pk: 3}
@@ -422,7 +423,7 @@ def test_a_form_shown_before_the_cart_changed_is_not_placed(client):
 
     # then nothing is ordered; the form comes back with the new contents and a fresh token
     assert response.status_code == 409
-    assertContains(response, "Your cart changed since this page was opened.", status_code=409)
+    assertContains(response, "Ваш кошик змінився, відколи ви відкрили цю сторінку.", status_code=409)
     assert Order.objects.count() == 0
     new_token = response.context["form"]["checkout_token"].value()
     assert new_token == checkout_token_of(client)
@@ -448,7 +449,7 @@ def test_a_token_already_used_by_another_customer_places_nothing(client, branch)
 
     # then the other order is neither shown nor changed, and a fresh form is offered
     assert response.status_code == 409
-    assertContains(response, "Your session changed since this page was opened.", status_code=409)
+    assertContains(response, "Ваш сеанс змінився, відколи ви відкрили цю сторінку.", status_code=409)
     assertNotContains(response, theirs.public_token, status_code=409)
     assert list(Order.objects.all()) == [theirs]
     assert stock_of(product) == (5, 1)
@@ -476,18 +477,24 @@ def test_order_page_shows_the_order_by_its_secret_token(client):
 
     # then it shows number, status, payment, lines, totals, contact, delivery and the timeline
     assert response.status_code == 200
-    assertContains(response, f"<h1>Order {order.number}</h1>", html=True)
-    assertContains(response, '<span class="status status-confirmed">Confirmed</span>', html=True)
-    assertContains(response, "<dt>Payment method</dt><dd>Cash on delivery</dd>", html=True)
-    assertContains(response, '<dt>Payment status</dt><dd class="payment-status">Cash on delivery</dd>', html=True)
+    assertContains(response, f"<h1>Замовлення №{order.number}</h1>", html=True)
+    confirmed = str(Order.Status.CONFIRMED.label)  # the model's choice, in the page's language
+    cod = str(Order.PaymentMethod.COD.label)
+    assertContains(response, f'<span class="status status-confirmed">{confirmed}</span>', html=True)
+    assertContains(response, f"<dt>Спосіб оплати</dt><dd>{cod}</dd>", html=True)
+    assertContains(
+        response,
+        '<dt>Стан оплати</dt><dd class="payment-status">Оплата при отриманні (накладений платіж)</dd>',
+        html=True,
+    )
     assertContains(response, "Copper kettle")
-    assertContains(response, "2\u00a0598.00\u00a0₴", count=4)  # total at the top, line total, subtotal, total
+    assertContains(response, format_money(259800), count=4)  # total at the top, line total, subtotal, total
     assertContains(response, "Olena Shevchenko<br>+380671234567<br>olena@example.com")
-    assertContains(response, "Nova Poshta<br>Kyiv<br>Branch No 1: Khreshchatyk St, 22")
-    assertContains(response, "Your comment: Call after 18:00")
-    assert [(entry.to_status) for entry in response.context["history"]] == ["Confirmed"]
-    assertContains(response, '<span class="timeline-status">Placed</span>', html=True)
-    assertContains(response, '<span class="timeline-status">Confirmed</span>', html=True)
+    assertContains(response, "Нова Пошта<br>Kyiv<br>Branch No 1: Khreshchatyk St, 22")
+    assertContains(response, "Ваш коментар: Call after 18:00")
+    assert [(entry.to_status) for entry in response.context["history"]] == [confirmed]
+    assertContains(response, '<span class="timeline-status">Оформлено</span>', html=True)
+    assertContains(response, f'<span class="timeline-status">{confirmed}</span>', html=True)
     # and it is never cached nor indexed, and staff identities stay private
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
@@ -526,7 +533,7 @@ def test_cart_lists_the_guests_recent_orders(client):
     response = client.get(CART_URL)
 
     assert response.context["recent_orders"] == [order]
-    assertContains(response, f'<a href="/orders/{order.public_token}/">Order {order.number}</a>', html=True)
+    assertContains(response, f'<a href="/orders/{order.public_token}/">Замовлення №{order.number}</a>', html=True)
 
 
 def test_paying_online_goes_straight_from_checkout_to_the_providers_page(client):

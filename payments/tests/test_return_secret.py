@@ -33,7 +33,7 @@ def near_miss(url: str) -> str:
 def assert_neutral(response, order) -> None:
     assert response.status_code == 200
     page = response.content.decode()
-    assert "We are checking your payment" in page
+    assert "Перевіряємо вашу оплату" in page
     assert order.get_absolute_url() not in page
     assert order.public_token not in page
     for detail in PERSONAL:

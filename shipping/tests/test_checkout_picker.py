@@ -296,8 +296,8 @@ def test_an_empty_city_says_so_once(client):
 
     assert response.status_code == 400
     assert response.context["form"].errors == {
-        "delivery_city": ["Enter the Nova Poshta city."],
-        "delivery_branch": ["Enter the Nova Poshta branch or parcel locker."],
+        "delivery_city": ["Введіть місто доставки Новою Поштою."],
+        "delivery_branch": ["Введіть відділення або поштомат Нової Пошти."],
     }
 
 
@@ -331,11 +331,11 @@ def test_order_page_shows_the_waybill_and_its_tracking_link(client):
     # then it shows the TTN, linked to Nova Poshta's tracking, and the parcel's state in words
     tracking = f"https://novaposhta.ua/tracking/?cargo_number={order.tracking_number}"
     assertContains(response, f'<a href="{tracking}" rel="noopener noreferrer" target="_blank">', count=1)
-    assertContains(response, "<dt>Waybill (TTN)</dt>", count=1)
+    assertContains(response, "<dt>Накладна (ТТН)</dt>", count=1)
     assertContains(response, order.tracking_number)
     assertContains(
         response,
-        '<dd class="parcel-status">Packed: the parcel is waiting to be handed to Nova Poshta.</dd>',
+        '<dd class="parcel-status">Спаковано: посилка чекає на передачу Новій Пошті.</dd>',
         html=True,
     )
 
@@ -346,8 +346,8 @@ def test_order_page_before_the_label_says_the_parcel_is_being_prepared(client):
 
     response = client.get(order.get_absolute_url())
 
-    assertContains(response, '<dd class="parcel-status">We are preparing your parcel.</dd>', html=True)
-    assertNotContains(response, "Waybill (TTN)")
+    assertContains(response, '<dd class="parcel-status">Готуємо вашу посилку.</dd>', html=True)
+    assertNotContains(response, "Накладна (ТТН)")
 
 
 def test_order_page_keeps_staff_problems_to_staff(client):
@@ -361,7 +361,7 @@ def test_order_page_keeps_staff_problems_to_staff(client):
     response = client.get(order.get_absolute_url())
 
     # then the shopper reads that it is being prepared, not the staff's error
-    assertContains(response, '<dd class="parcel-status">We are preparing your parcel.</dd>', html=True)
+    assertContains(response, '<dd class="parcel-status">Готуємо вашу посилку.</dd>', html=True)
     assertNotContains(response, shipment.last_error)
     assertNotContains(response, "attention")
 
@@ -387,6 +387,6 @@ def test_a_nul_byte_in_the_picker_is_a_400_with_a_message(client, path, params):
     response = client.get(path, params)
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "The search contains a character that is not allowed.",
+        "detail": "Пошуковий запит містить недозволений символ.",
         "code": "bad_query",
     }

@@ -1,4 +1,24 @@
 // Small progressive enhancement; every page works without it.
+// Texts come from Django's JavaScript catalogue (jsi18n, loaded before this file); without it
+// they stay English rather than break the page.
+var gettext =
+  window.gettext ||
+  function (text) {
+    return text;
+  };
+var ngettext =
+  window.ngettext ||
+  function (singular, plural, count) {
+    return count === 1 ? singular : plural;
+  };
+var interpolate =
+  window.interpolate ||
+  function (format, values) {
+    return format.replace(/%\((\w+)\)s/g, function (match, name) {
+      return String(values[name]);
+    });
+  };
+
 (function () {
   "use strict";
 
@@ -28,7 +48,7 @@
       var button = form.querySelector("button[type=submit][data-busy-text]");
       if (button) {
         button.dataset.idleText = button.textContent;
-        button.textContent = button.dataset.busyText;
+        button.textContent = button.dataset.busyText || gettext("Sending…");
       }
     });
   });
@@ -67,8 +87,8 @@
   var citiesUrl = picker.dataset.citiesUrl;
   var warehousesUrl = picker.dataset.warehousesUrl;
   var GROUPS = [
-    { label: "Branches", kinds: ["branch", "cargo"] },
-    { label: "Parcel lockers", kinds: ["parcel_locker"] }
+    { label: gettext("Branches"), kinds: ["branch", "cargo"] },
+    { label: gettext("Parcel lockers"), kinds: ["parcel_locker"] }
   ];
   var LIMIT = 50; // what the server sends at most
 
@@ -94,7 +114,7 @@
   list.id = "np-city-options";
   list.className = "np-options";
   list.setAttribute("role", "listbox");
-  list.setAttribute("aria-label", "Cities");
+  list.setAttribute("aria-label", gettext("Cities"));
   list.hidden = true;
   var cityStatus = liveRegion("np-city-status");
   cityInput.insertAdjacentElement("afterend", list);
@@ -144,7 +164,7 @@
       if (city.area) {
         var area = document.createElement("span");
         area.className = "np-area";
-        area.textContent = " " + city.area + " обл.";
+        area.textContent = " " + interpolate(gettext("%(area)s region"), { area: city.area }, true);
         option.appendChild(area);
       }
       // mousedown, not click: it comes before the input's blur, which closes the list.
@@ -158,10 +178,14 @@
       list.hidden = false;
       cityInput.setAttribute("aria-expanded", "true");
       highlight(-1);
-      cityStatus.textContent = found.length === 1 ? "1 city found." : found.length + " cities found.";
+      cityStatus.textContent = interpolate(
+        ngettext("%(count)s city found.", "%(count)s cities found.", found.length),
+        { count: found.length },
+        true
+      );
     } else {
       closeList();
-      cityStatus.textContent = "No Nova Poshta city starts with “" + query + "”.";
+      cityStatus.textContent = interpolate(gettext("No Nova Poshta city starts with “%(query)s”."), { query: query }, true);
     }
   }
 
@@ -176,7 +200,9 @@
       .catch(function () {
         if (mine === citySeq) {
           closeList();
-          cityStatus.textContent = "Could not search the cities just now: check your connection and type again.";
+          cityStatus.textContent = gettext(
+            "Could not search the cities just now: check your connection and type again."
+          );
         }
       });
   }
@@ -199,7 +225,7 @@
     if (cityRef.value) {
       cityRef.value = "";
       forgetBranch();
-      resetBranches("Choose your city first.");
+      resetBranches(gettext("Choose your city first."));
     }
     clearTimeout(cityTimer);
     var query = cityInput.value.trim();
@@ -263,8 +289,8 @@
   var branchFilter = document.createElement("input");
   branchFilter.type = "search";
   branchFilter.className = "np-filter";
-  branchFilter.placeholder = "Find by number or street";
-  branchFilter.setAttribute("aria-label", "Find a branch or parcel locker by number or street");
+  branchFilter.placeholder = gettext("Find by number or street");
+  branchFilter.setAttribute("aria-label", gettext("Find a branch or parcel locker by number or street"));
   branchFilter.setAttribute("aria-controls", select.id);
   branchFilter.hidden = true;
   var branchStatus = liveRegion("np-branch-status");
@@ -305,9 +331,15 @@
     select.textContent = "";
     var chosen = false;
     if (!found.length) {
-      select.appendChild(placeholder(query ? "Nothing matches “" + query + "”" : "No branches in this city"));
+      select.appendChild(
+        placeholder(
+          query
+            ? interpolate(gettext("Nothing matches “%(query)s”"), { query: query }, true)
+            : gettext("No branches in this city")
+        )
+      );
     } else {
-      select.appendChild(placeholder("Choose a branch or parcel locker"));
+      select.appendChild(placeholder(gettext("Choose a branch or parcel locker")));
     }
     GROUPS.forEach(function (group) {
       var members = found
@@ -340,18 +372,20 @@
     select.disabled = !found.length;
     branchFilter.hidden = false;
     branchStatus.textContent =
-      found.length >= LIMIT ? "Showing the first " + LIMIT + ": find yours by its number or street." : "";
+      found.length >= LIMIT
+        ? interpolate(gettext("Showing the first %(limit)s: find yours by its number or street."), { limit: LIMIT }, true)
+        : "";
   }
 
   function loadBranches(query) {
     if (!cityRef.value) {
-      resetBranches("Choose your city first.");
+      resetBranches(gettext("Choose your city first."));
       return;
     }
     var mine = ++branchSeq;
     select.disabled = true;
     select.textContent = "";
-    select.appendChild(placeholder("Loading branches…"));
+    select.appendChild(placeholder(gettext("Loading branches…")));
     var url = warehousesUrl + "?city=" + encodeURIComponent(cityRef.value);
     if (query) {
       url += "&q=" + encodeURIComponent(query);
@@ -365,8 +399,10 @@
       .catch(function () {
         if (mine === branchSeq) {
           select.textContent = "";
-          select.appendChild(placeholder("Could not load the branches"));
-          branchStatus.textContent = "Could not load the branches just now: check your connection and choose the city again.";
+          select.appendChild(placeholder(gettext("Could not load the branches")));
+          branchStatus.textContent = gettext(
+            "Could not load the branches just now: check your connection and choose the city again."
+          );
         }
       });
   }
@@ -402,6 +438,6 @@
   if (cityRef.value) {
     loadBranches("");
   } else {
-    resetBranches("Choose your city first.");
+    resetBranches(gettext("Choose your city first."));
   }
 })();
