@@ -48,6 +48,8 @@ def test_the_order_list_is_ukrainian_and_fits_a_1280px_screen(open_page):
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.locator("input[type=submit], button[type=submit]").first.click()
     page.wait_for_url(re.compile(r"/admin/$"))
+    assert page.locator("#user-tools").get_by_text("Вийти").count() == 1  # "Log out"
+    assert_no_horizontal_overflow(page, "admin index")
 
     # and opens the order list
     page.goto("/admin/orders/order/")
