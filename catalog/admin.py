@@ -6,6 +6,8 @@ from django import forms
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from catalog.models import Product, Reservation, Stock
 from catalog.services import create_product, set_stock_on_hand
@@ -13,7 +15,19 @@ from core.admin import ServiceFormErrorsMixin, ServiceRefused
 from core.exceptions import DomainError
 from core.money import format_money
 
-PRODUCT_FIELDS = ("sku", "name", "slug", "description", "price", "weight_grams", "is_active")
+# Both languages' texts side by side (modeltranslation labels them "[uk]" and "[en]").
+TEXT_FIELDS = ("name_uk", "name_en", "description_uk", "description_en")
+PRODUCT_FIELDS = (
+    "sku",
+    "name_uk",
+    "name_en",
+    "slug",
+    "description_uk",
+    "description_en",
+    "price",
+    "weight_grams",
+    "is_active",
+)
 
 
 class HryvniaField(forms.DecimalField):
@@ -40,9 +54,9 @@ class HryvniaField(forms.DecimalField):
 
 
 class ProductForm(forms.ModelForm):
-    price = HryvniaField(label="Price, ₴", help_text="In hryvnias, e.g. 1249.50.")
+    price = HryvniaField(label=_("Price, ₴"), help_text=_("In hryvnias, e.g. 1249.50."))
     on_hand = forms.IntegerField(
-        label="Units on hand", min_value=0, initial=0, help_text="Counted units in the warehouse."
+        label=_("Units on hand"), min_value=0, initial=0, help_text=_("Counted units in the warehouse.")
     )
 
     class Meta:
@@ -61,7 +75,7 @@ class StockInline(admin.TabularInline):
 
     @admin.display(description="")
     def edit(self, obj):
-        return format_html('<a href="{}">Stock page</a>', reverse("admin:catalog_stock_change", args=[obj.pk]))
+        return format_html('<a href="{}">{}</a>', reverse("admin:catalog_stock_change", args=[obj.pk]), _("Stock page"))
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -74,15 +88,19 @@ class StockInline(admin.TabularInline):
 
 
 @admin.register(Product)
-class ProductAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
+class ProductAdmin(ServiceFormErrorsMixin, TranslationAdmin):
+    """Plain TranslationAdmin, not its tabbed variant: that loads jQuery UI from a CDN."""
+
     form = ProductForm
     list_display = ("sku", "name", "price_display", "is_active", "on_hand", "reserved", "available")
     list_display_links = ("sku", "name")
     list_filter = ("is_active",)
     list_select_related = ("stock",)
-    search_fields = ("sku", "name")
-    prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("created_at", "updated_at")
+    search_fields = ("sku", "name_uk", "name_en")
+    prepopulated_fields = {"slug": ("name_uk",)}
+    # price_display stands in for price on a view-only page (get_fields); listed here so that
+    # TranslationAdmin's form leaves it out (it replaces the admin's own exclude list).
+    readonly_fields = ("created_at", "updated_at", "price_display")
     ordering = ("name", "id")
 
     def get_fields(self, request, obj=None):
@@ -103,21 +121,21 @@ class ProductAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
             form_class.base_fields.pop("on_hand", None)
         return form_class
 
-    @admin.display(description="price", ordering="price")
+    @admin.display(description=_("price"), ordering="price")
     def price_display(self, obj):
         return format_money(obj.price, obj.currency)
 
-    @admin.display(description="on hand", ordering="stock__on_hand")
+    @admin.display(description=_("on hand"), ordering="stock__on_hand")
     def on_hand(self, obj):
         stock = _stock_of(obj)
         return stock.on_hand if stock else None
 
-    @admin.display(description="reserved", ordering="stock__reserved")
+    @admin.display(description=_("reserved"), ordering="stock__reserved")
     def reserved(self, obj):
         stock = _stock_of(obj)
         return stock.reserved if stock else None
 
-    @admin.display(description="available")
+    @admin.display(description=_("available"))
     def available(self, obj):
         stock = _stock_of(obj)
         return stock.available if stock else None
@@ -127,8 +145,13 @@ class ProductAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
             super().save_model(request, obj, form, change)
             return
         try:
+            data = {field: form.cleaned_data[field] for field in PRODUCT_FIELDS if field not in TEXT_FIELDS}
             product = create_product(
-                **{field: form.cleaned_data[field] for field in PRODUCT_FIELDS},
+                **data,
+                name=form.cleaned_data["name_uk"],
+                name_en=form.cleaned_data["name_en"] or "",
+                description=form.cleaned_data["description_uk"] or "",
+                description_en=form.cleaned_data["description_en"] or "",
                 on_hand=form.cleaned_data["on_hand"],
             )
         except DomainError as exc:
@@ -152,16 +175,16 @@ class StockAdmin(ServiceFormErrorsMixin, admin.ModelAdmin):
 
     list_display = ("sku", "product_name", "on_hand", "reserved", "available")
     list_select_related = ("product",)
-    search_fields = ("product__sku", "product__name")
-    ordering = ("product__name", "product_id")
+    search_fields = ("product__sku", "product__name_uk", "product__name_en")
+    ordering = ("product__name_uk", "product_id")
     fields = ("product", "on_hand", "reserved", "available", "updated_at")
     readonly_fields = ("product", "reserved", "available", "updated_at")
 
-    @admin.display(description="SKU", ordering="product__sku")
+    @admin.display(description=_("SKU"), ordering="product__sku")
     def sku(self, obj):
         return obj.product.sku
 
-    @admin.display(description="product", ordering="product__name")
+    @admin.display(description=_("product"), ordering="product__name_uk")
     def product_name(self, obj):
         return obj.product.name
 
@@ -185,7 +208,7 @@ class ReservationAdmin(admin.ModelAdmin):
     list_display = ("product", "reference", "quantity", "status", "created_at", "resolved_at")
     list_filter = ("status",)
     list_select_related = ("product",)
-    search_fields = ("=reference", "product__sku", "product__name")
+    search_fields = ("=reference", "product__sku", "product__name_uk", "product__name_en")
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):

@@ -85,5 +85,5 @@ class ProductDetailApi(APIView):
         try:
             product = get_product_for_shoppers(slug=slug)
         except Product.DoesNotExist:
-            raise NotFound("Product not found.", code="product_not_found")
+            raise NotFound(_("Product not found."), code="product_not_found")
         return Response(self.OutputSerializer(product).data)

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from django.db import transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from catalog.exceptions import InvalidStockChange, OutOfStock, ProductUnavailable
 from catalog.models import Product, Reservation, Stock
@@ -26,21 +28,26 @@ def reserve_stock(*, reference: str, quantities: Mapping[int, int]) -> list[Rese
     naming every product that is short.
     """
     if not quantities or any(q <= 0 for q in quantities.values()):
-        raise InvalidStockChange("Quantities must be positive.")
+        raise InvalidStockChange(_("Quantities must be positive."))
     stocks = lock_stock(quantities)
     products = Product.objects.in_bulk(list(quantities))
     short = []
     for product_id, wanted in sorted(quantities.items()):
         product = products.get(product_id)
         if product is None or not product.is_active:
-            raise ProductUnavailable(f"Product {product.name if product else product_id} is no longer sold.")
+            raise ProductUnavailable(
+                _("Product %(product)s is no longer sold.") % {"product": product.name if product else product_id}
+            )
         stock = stocks.get(product_id)
         available = stock.available if stock else 0
         if wanted > available:
             short.append({"sku": product.sku, "name": product.name, "requested": wanted, "available": available})
     if short:
-        names = ", ".join(f"{s['name']} (only {s['available']} left)" for s in short)
-        raise OutOfStock(f"Not enough stock: {names}.", extra={"items": short})
+        names = ", ".join(
+            _("%(product)s (only %(available)s left)") % {"product": s["name"], "available": s["available"]}
+            for s in short
+        )
+        raise OutOfStock(_("Not enough stock: %(products)s.") % {"products": names}, extra={"items": short})
 
     for product_id, wanted in quantities.items():
         Stock.objects.filter(pk=product_id).update(reserved=F("reserved") + wanted)
@@ -154,21 +161,53 @@ def unfulfil_reservation(*, reference: str) -> int:
 def set_stock_on_hand(*, product_id: int, on_hand: int) -> Stock:
     """Set the counted units on hand; refused below what is already reserved."""
     if on_hand < 0:
-        raise InvalidStockChange("Units on hand cannot be negative.")
+        raise InvalidStockChange(_("Units on hand cannot be negative."))
     stock = lock_stock([product_id]).get(product_id)
     if stock is None:
         stock = Stock.objects.create(product_id=product_id, on_hand=0)
     if on_hand < stock.reserved:
-        raise InvalidStockChange(f"{stock.reserved} units are reserved for open orders; on hand cannot go below that.")
+        raise InvalidStockChange(
+            ngettext(
+                "%(count)s unit is reserved for open orders; on hand cannot go below that.",
+                "%(count)s units are reserved for open orders; on hand cannot go below that.",
+                stock.reserved,
+            )
+            % {"count": stock.reserved}
+        )
     stock.on_hand = on_hand
     stock.save(update_fields=["on_hand", "updated_at"])
     return stock
 
 
 @transaction.atomic
-def create_product(*, sku: str, name: str, slug: str, price: int, on_hand: int = 0, **fields) -> Product:
-    """Create a product with its stock row."""
-    product = Product(sku=sku, name=name, slug=slug, price=price, **fields)
+def create_product(
+    *,
+    sku: str,
+    name: str,
+    slug: str,
+    price: int,
+    on_hand: int = 0,
+    description: str = "",
+    name_en: str = "",
+    description_en: str = "",
+    **fields,
+) -> Product:
+    """Create a product with its stock row.
+
+    `name` and `description` are the Ukrainian texts (the shop's language), whatever language
+    is active; `name_en` and `description_en` their English translations, empty when there is
+    none yet (the English pages then show the Ukrainian).
+    """
+    product = Product(
+        sku=sku,
+        name_uk=name,
+        name_en=name_en,
+        description_uk=description,
+        description_en=description_en,
+        slug=slug,
+        price=price,
+        **fields,
+    )
     product.full_clean()
     product.save()
     Stock.objects.create(product=product, on_hand=on_hand)

@@ -29,6 +29,6 @@ def product_detail(request, slug: str):
     try:
         product = get_product_for_shoppers(slug=slug)
     except Product.DoesNotExist:
-        raise Http404("No such product.")
+        raise Http404(_("No such product."))
     form = AddToCartForm(initial={"product_id": product.pk, "quantity": 1})
     return render(request, "catalog/product_detail.html", {"product": product, "form": form})

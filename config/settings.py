@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.utils.text import format_lazy
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -25,6 +26,7 @@ SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000")
 ALLOW_SANDBOX_IN_PRODUCTION = env.bool("ALLOW_SANDBOX_IN_PRODUCTION", default=False)
 
 INSTALLED_APPS = [
+    "modeltranslation",  # product texts in uk/en; before django.contrib.admin, as it requires
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -32,6 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # trigram indexes of the catalog search (OpClass in index expressions)
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -165,6 +168,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 # The language switch's choice, remembered for a year.
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# Product texts in uk/en (catalog/translation.py): `name` is the active language's, else Ukrainian.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "uk"
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("uk",)
+# The admin's labels ("назва [uk]") stay lazy, so each staff member reads them in their language.
+MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = lambda name, lang: format_lazy("{} [{}]", name, lang)  # noqa: E731
 TIME_ZONE = "Europe/Kyiv"
 USE_I18N = True
 USE_TZ = True

@@ -61,6 +61,15 @@ class ProductFactory(factory.django.DjangoModelFactory):
         if create:
             Stock.objects.create(product=obj, on_hand=10 if extracted is None else extracted)
 
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        # `name` and `description` are the Ukrainian texts whatever language a test has active
+        # (modeltranslation would give them to the active one); pass `name_en=` for English.
+        for field in ("name", "description"):
+            if field in kwargs:
+                kwargs.setdefault(f"{field}_uk", kwargs.pop(field))
+        return kwargs
+
 
 def place_test_order(
     *,

@@ -31,9 +31,11 @@ def stock_of(product):
 def product_form(**fields):
     data = {
         "sku": "TEA-001",
-        "name": "Green tea",
+        "name_uk": "Зелений чай",
+        "name_en": "Green tea",
         "slug": "green-tea",
-        "description": "Loose leaf, 100 g.",
+        "description_uk": "Розсипний, 100 г.",
+        "description_en": "Loose leaf, 100 g.",
         "price": "1249.50",
         "weight_grams": 250,
         "is_active": "on",
@@ -91,7 +93,8 @@ def test_manager_creates_a_product_with_its_stock(client):
     response = client.post(reverse("admin:catalog_product_add"), product_form(on_hand=12))
     assert response.status_code == 302
     product = Product.objects.get(sku="TEA-001")
-    assert (product.name, product.slug, product.price, product.weight_grams, product.is_active) == (
+    assert (product.name_uk, product.name_en, product.slug, product.price, product.weight_grams, product.is_active) == (
+        "Зелений чай",
         "Green tea",
         "green-tea",
         124950,
@@ -106,7 +109,7 @@ def test_duplicate_sku_is_a_form_error_and_creates_nothing(client):
     ProductFactory(sku="TEA-001")
     response = client.post(reverse("admin:catalog_product_add"), product_form(on_hand=3))
     assert response.status_code == 200
-    assert response.context["adminform"].form.errors == {"sku": ["Product with this SKU already exists."]}
+    assert response.context["adminform"].form.errors == {"sku": ["Товар із таким артикулом уже існує."]}
     assert Product.objects.count() == 1
 
 
@@ -159,7 +162,7 @@ def test_stock_below_reserved_is_a_form_error(client):
     # then the form says why, and the count is unchanged
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "on_hand": ["4 units are reserved for open orders; on hand cannot go below that."]
+        "on_hand": ["4 одиниці зарезервовані для відкритих замовлень; на складі не може бути менше."]
     }
     assert stock_of(product) == (10, 4)
 
@@ -170,7 +173,7 @@ def test_negative_stock_is_a_form_error(client):
     response = client.post(stock_url(product), {"on_hand": -1, "_save": "Save"})
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "on_hand": ["Ensure this value is greater than or equal to 0."]
+        "on_hand": ["Переконайтеся, що це значення більше чи дорівнює 0."]
     }
     assert stock_of(product) == (10, 0)
 

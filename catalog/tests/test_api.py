@@ -95,7 +95,9 @@ def test_a_page_past_the_end_is_404():
     ProductFactory()
     response = APIClient().get(PRODUCTS_URL, {"page": 5})
     assert response.status_code == 404
-    assert response.json() == {"detail": "Invalid page.", "code": "not_found"}
+    assert response.json() == {"detail": "Недійсна сторінка.", "code": "not_found"}
+    in_english = APIClient().get(PRODUCTS_URL, {"page": 5}, HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json() == {"detail": "Invalid page.", "code": "not_found"}
 
 
 def test_the_product_list_costs_the_same_queries_for_more_products(django_assert_num_queries):
@@ -120,10 +122,14 @@ def test_an_inactive_or_missing_product_is_404(slug):
     ProductFactory(slug="typewriter", is_active=False)
     response = APIClient().get(f"{PRODUCTS_URL}{slug}/")
     assert response.status_code == 404
-    assert response.json() == {"detail": "Product not found.", "code": "product_not_found"}
+    assert response.json() == {"detail": "Товар не знайдено.", "code": "product_not_found"}
+    in_english = APIClient().get(f"{PRODUCTS_URL}{slug}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json() == {"detail": "Product not found.", "code": "product_not_found"}
 
 
 def test_the_catalog_is_read_only():
     response = APIClient().post(PRODUCTS_URL, {"name": "Free stuff"}, format="json")
     assert response.status_code == 405
-    assert response.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}
+    assert response.json() == {"detail": 'Метод "POST" не дозволений.', "code": "method_not_allowed"}
+    in_english = APIClient().post(PRODUCTS_URL, {"name": "Free stuff"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json() == {"detail": 'Method "POST" not allowed.', "code": "method_not_allowed"}

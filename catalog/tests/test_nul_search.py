@@ -13,7 +13,7 @@ def test_catalog_page_answers_400_with_a_message(client):
     response = client.get("/", {"q": "lamp\x00"})
     assert response.status_code == 400
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
-        "The search contains a character that cannot be searched for; type it again."
+        "Пошуковий запит містить символ, за яким не можна шукати; введіть запит ще раз."
     ]
     assert list(response.context["products"]) == []
 
@@ -22,7 +22,7 @@ def test_products_api_answers_400_with_a_message(client):
     response = client.get("/api/v1/products/", {"search": "\x00"})
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "The search contains a character that cannot be searched for (NUL).",
+        "detail": "Пошуковий запит містить символ, за яким не можна шукати (NUL).",
         "code": "invalid_search",
     }
 

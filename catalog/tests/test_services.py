@@ -65,10 +65,10 @@ def test_reserve_is_all_or_nothing():
 def test_on_hand_cannot_go_below_reserved():
     product = ProductFactory(stock=5)
     reserve_stock(reference="order:1", quantities={product.pk: 3})
-    with pytest.raises(InvalidStockChange, match="3 units are reserved"):
+    with pytest.raises(InvalidStockChange, match="3 одиниці зарезервовані"):
         set_stock_on_hand(product_id=product.pk, on_hand=2)
     assert set_stock_on_hand(product_id=product.pk, on_hand=3).on_hand == 3
-    with pytest.raises(InvalidStockChange, match="negative"):
+    with pytest.raises(InvalidStockChange, match="не може бути від'ємною"):
         set_stock_on_hand(product_id=product.pk, on_hand=-1)
 
 
