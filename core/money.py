@@ -1,42 +1,125 @@
 """Money is an integer count of minor units (kopiyky) with an ISO currency code.
 
 Floats never touch money. Conversion to a provider's decimal format happens only in that
-provider's adapter; this module only formats for people.
+provider's adapter; this module only formats amounts for people and reads what staff type.
+
+Formatting follows the active language through Babel (CLDR's currency pattern for it):
+Ukrainian ``1 399,00 ₴`` (U+202F between thousands, decimal comma, U+00A0 before the sign),
+English ``₴1,399.00`` (CLDR's en pattern ``¤#,##0.00`` with the hryvnia's narrow symbol).
 """
 
+import re
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
+from babel import Locale, UnknownLocaleError
+from babel.numbers import format_currency, format_decimal
 from django import forms
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 
 DEFAULT_CURRENCY = "UAH"
+# CLDR's narrow symbol. Babel's en data spells the hryvnia "UAH" (and glues it to the digits:
+# "UAH1,399.00", since Babel does not apply CLDR's currency spacing); every Ukrainian shop
+# writes ₴, so the symbol is the same in both languages and only its place follows CLDR.
 CURRENCY_SYMBOLS = {"UAH": "₴"}
+
+NARROW_NO_BREAK_SPACE = "\u202f"
+
+
+class _ShopLocale(Locale):
+    """A Babel locale whose thousands separator is U+202F where CLDR has a space.
+
+    CLDR (and so Babel) groups Ukrainian thousands with U+00A0, the same character that sits
+    before ₴. Ukrainian typography (ДСТУ 3582 / the state standard for numbers) and the shop's
+    style want the narrow no-break space between groups: "1 399,00 ₴" reads as one number
+    and never wraps. English keeps its comma.
+    """
+
+    @property
+    def number_symbols(self):
+        symbols = super().number_symbols
+        latn = dict(symbols["latn"])
+        if latn.get("group", "").isspace():
+            latn["group"] = NARROW_NO_BREAK_SPACE
+        return {**symbols, "latn": latn}
+
+
+@lru_cache(maxsize=16)
+def _locale(language: str) -> _ShopLocale:
+    try:
+        return _ShopLocale.parse(translation.to_locale(language))
+    except (UnknownLocaleError, ValueError):
+        return _ShopLocale.parse(translation.to_locale(settings.LANGUAGE_CODE))
+
+
+def _active_locale() -> _ShopLocale:
+    return _locale(translation.get_language() or settings.LANGUAGE_CODE)
 
 
 def format_money(amount: int, currency: str = DEFAULT_CURRENCY) -> str:
-    """Format minor units for display: 123456 -> '1 234.56 ₴'."""
-    sign = "-" if amount < 0 else ""
-    major, minor = divmod(abs(int(amount)), 100)
-    grouped = f"{major:,}".replace(",", "\u00a0")
-    symbol = CURRENCY_SYMBOLS.get(currency, currency)
-    return f"{sign}{grouped}.{minor:02d}\u00a0{symbol}"
+    """Format minor units for display in the active language: 139900 -> '1 399,00 ₴' (uk), '₴1,399.00' (en)."""
+    locale = _active_locale()
+    value = Decimal(int(amount)).scaleb(-2)  # exact: kopiyky are integers, no rounding happens
+    symbol = CURRENCY_SYMBOLS.get(currency)
+    if symbol is None:
+        return format_currency(value, currency, locale=locale)
+    # The locale's own currency pattern with our symbol quoted in as a literal.
+    pattern = locale.currency_formats["standard"].pattern.replace("¤", f"'{symbol}'")
+    return format_decimal(value, format=pattern, locale=locale)
+
+
+def format_amount(amount: int) -> str:
+    """Minor units as a plain localised number without a currency: 139900 -> '1 399,00' (uk)."""
+    return format_decimal(Decimal(int(amount)).scaleb(-2), format="#,##0.00", locale=_active_locale())
 
 
 # One adjustment of store credit: far above any real one, far below PostgreSQL's bigint.
 MAX_KOPIYKY = 1_000_000_00
 
+# What may surround the number: the hryvnia sign, "грн"/"грн." and "UAH", in any case.
+_CURRENCY_WORDS = re.compile(r"₴|грн\.?|uah", re.IGNORECASE)
+# Every kind of space people and programs put between thousands (space, no-break, narrow
+# no-break, thin, figure space) reads as one plain space.
+_SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
+# One of: 1399 / 1 399 / 1399,50 / 1 399,50 / 1399.50 / 1,399.50. Groups are whole: "12 34"
+# is a typo, not 1234. English grouping only with a decimal point: a lone "1,399" is the
+# Ukrainian 1.399 and refused below for its third decimal.
+_AMOUNT = re.compile(r"^(?P<int>\d+|\d{1,3}(?: \d{3})+|\d{1,3}(?:,\d{3})+(?=\.))(?:[.,](?P<frac>\d+))?$")
+
 
 def parse_hryvnias(value: str) -> int:
-    """'120.50' -> 12050 kopiyky; refuses fractions of a kopiyka and non-positive amounts."""
+    """Read an amount staff typed into kopiyky: '1 399,50', '1399.50', '1 399,50 грн' -> 139950.
+
+    Accepts any space (U+00A0, U+202F) between thousands, a decimal comma or point, the
+    English "1,399.50", and ₴ / грн / UAH before or after. Refuses everything else (letters,
+    exponents, NaN, two signs), fractions of a kopiyka, zero, negatives and amounts above
+    MAX_KOPIYKY, each with a message that says what to type.
+    """
+    text = _SPACES.sub(" ", _CURRENCY_WORDS.sub("", str(value or ""))).strip()
+    if text.startswith(("-", "\u2212")) and _AMOUNT.match(text[1:].lstrip()):
+        raise forms.ValidationError(gettext("Enter a positive amount."), code="not_positive")
+    match = _AMOUNT.match(text)
+    if match is None:
+        raise forms.ValidationError(
+            gettext("Enter an amount in hryvnias, e.g. 150, 150,50 or 1 399,50."), code="invalid_amount"
+        )
+    whole = match["int"].replace(",", "").replace(" ", "")
+    fraction = match["frac"] or ""
+    if len(fraction) > 2:
+        raise forms.ValidationError(
+            gettext("Enter at most two digits after the decimal comma (kopiyky)."), code="too_precise"
+        )
     try:
-        amount = Decimal(str(value).replace(",", ".").replace("\u00a0", "").replace(" ", ""))
-    except InvalidOperation:
-        amount = None
-    # Decimal also reads 'NaN', 'sNaN' and 'Infinity'; none of them is an amount of money.
-    if amount is None or not amount.is_finite():
-        raise forms.ValidationError("Enter an amount in hryvnias, e.g. 150 or 150.50.")
-    if amount > MAX_KOPIYKY // 100:  # compared before any arithmetic, which could overflow
-        raise forms.ValidationError(f"Enter at most {format_money(MAX_KOPIYKY)} at a time.")
-    kopiyky = amount * 100
-    if kopiyky != kopiyky.to_integral_value() or kopiyky <= 0:
-        raise forms.ValidationError("Enter a positive amount with at most two decimals.")
-    return int(kopiyky)
+        amount = Decimal(f"{whole}.{fraction or '0'}")
+    except InvalidOperation:  # cannot happen after the pattern; kept so nothing but ValidationError escapes
+        raise forms.ValidationError(gettext("Enter an amount in hryvnias."), code="invalid_amount") from None
+    if amount > MAX_KOPIYKY // 100:  # compared before any arithmetic on a huge number
+        raise forms.ValidationError(
+            gettext("Enter at most %(limit)s at a time.") % {"limit": format_money(MAX_KOPIYKY)}, code="too_large"
+        )
+    kopiyky = int(amount * 100)
+    if kopiyky <= 0:
+        raise forms.ValidationError(gettext("Enter a positive amount."), code="not_positive")
+    return kopiyky
