@@ -1,7 +1,5 @@
 """Products, stock and reservations in the back office. Stock changes go through services."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
@@ -11,36 +9,15 @@ from catalog.models import Product, Reservation, Stock
 from catalog.services import create_product, set_stock_on_hand
 from core.admin import ServiceFormErrorsMixin, ServiceRefused
 from core.exceptions import DomainError
-from core.money import format_money
+from core.money import HryvniaField, format_money
 
+# As much as the form took before (12 digits with kopiyky); the column is a bigint.
+PRICE_MAX_KOPIYKY = 10**12 - 1
 PRODUCT_FIELDS = ("sku", "name", "slug", "description", "price", "weight_grams", "is_active")
 
 
-class HryvniaField(forms.DecimalField):
-    """Staff type hryvnias ("1249.50"); the model keeps kopiyky (124950)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", Decimal("0.01"))
-        super().__init__(max_digits=12, decimal_places=2, **kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, int):
-            return (Decimal(value) / 100).quantize(Decimal("0.01"))
-        return value
-
-    def clean(self, value):
-        amount = super().clean(value)
-        return None if amount is None else int(amount * 100)
-
-    def has_changed(self, initial, data):
-        try:
-            return self.clean(data) != initial
-        except forms.ValidationError:
-            return True
-
-
 class ProductForm(forms.ModelForm):
-    price = HryvniaField(label="Price, ₴", help_text="In hryvnias, e.g. 1249.50.")
+    price = HryvniaField(max_kopiyky=PRICE_MAX_KOPIYKY, label="Price, ₴", help_text="In hryvnias, e.g. 1249.50.")
     on_hand = forms.IntegerField(
         label="Units on hand", min_value=0, initial=0, help_text="Counted units in the warehouse."
     )

@@ -89,13 +89,13 @@ _SPACES = re.compile(r"[\s\u00a0\u2007\u2009\u202f]+")
 _AMOUNT = re.compile(r"^(?P<int>\d+|\d{1,3}(?: \d{3})+|\d{1,3}(?:,\d{3})+(?=\.))(?:[.,](?P<frac>\d+))?$")
 
 
-def parse_hryvnias(value: str) -> int:
+def parse_hryvnias(value: str, *, max_kopiyky: int = MAX_KOPIYKY) -> int:
     """Read an amount staff typed into kopiyky: '1 399,50', '1399.50', '1 399,50 грн' -> 139950.
 
     Accepts any space (U+00A0, U+202F) between thousands, a decimal comma or point, the
     English "1,399.50", and ₴ / грн / UAH before or after. Refuses everything else (letters,
     exponents, NaN, two signs), fractions of a kopiyka, zero, negatives and amounts above
-    MAX_KOPIYKY, each with a message that says what to type.
+    `max_kopiyky`, each with a message that says what to type.
     """
     text = _SPACES.sub(" ", _CURRENCY_WORDS.sub("", str(value or ""))).strip()
     if text.startswith(("-", "\u2212")) and _AMOUNT.match(text[1:].lstrip()):
@@ -115,11 +115,49 @@ def parse_hryvnias(value: str) -> int:
         amount = Decimal(f"{whole}.{fraction or '0'}")
     except InvalidOperation:  # cannot happen after the pattern; kept so nothing but ValidationError escapes
         raise forms.ValidationError(gettext("Enter an amount in hryvnias."), code="invalid_amount") from None
-    if amount > MAX_KOPIYKY // 100:  # compared before any arithmetic on a huge number
+    if amount * 100 > max_kopiyky:  # exact: a Decimal of at most 1000 digits, never an overflow
         raise forms.ValidationError(
-            gettext("Enter at most %(limit)s at a time.") % {"limit": format_money(MAX_KOPIYKY)}, code="too_large"
+            gettext("Enter at most %(limit)s at a time.") % {"limit": format_money(max_kopiyky)}, code="too_large"
         )
     kopiyky = int(amount * 100)
     if kopiyky <= 0:
         raise forms.ValidationError(gettext("Enter a positive amount."), code="not_positive")
     return kopiyky
+
+
+# Longer than any amount anybody types (1 000 000,00 грн is 15 characters).
+AMOUNT_MAX_LENGTH = 30
+
+
+class HryvniaField(forms.Field):
+    """A staff form's amount: typed in hryvnias as a Ukrainian writes it, cleaned to kopiyky (int).
+
+    Reads what parse_hryvnias reads; shows an initial amount in kopiyky the way the active
+    language writes it ("1 399,50" in Ukrainian), so a form sent back unchanged reads the same.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, max_kopiyky: int = MAX_KOPIYKY, **kwargs):
+        self.max_kopiyky = max_kopiyky
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "maxlength": str(AMOUNT_MAX_LENGTH), "inputmode": "decimal"}
+
+    def prepare_value(self, value):
+        return format_amount(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        text = str(value if value is not None else "").strip()
+        if not text:
+            return None
+        if len(text) > AMOUNT_MAX_LENGTH:
+            raise forms.ValidationError(gettext("Enter an amount in hryvnias."), code="invalid_amount")
+        return parse_hryvnias(text, max_kopiyky=self.max_kopiyky)
+
+    def has_changed(self, initial, data):
+        try:
+            return self.to_python(data) != initial
+        except forms.ValidationError:
+            return True

@@ -7,7 +7,7 @@ from django import forms
 from django.template import Context, Template
 from django.utils import translation
 
-from core.money import MAX_KOPIYKY, format_amount, format_money, parse_hryvnias
+from core.money import MAX_KOPIYKY, HryvniaField, format_amount, format_money, parse_hryvnias
 from core.phones import format_phone
 from core.validators import normalize_ua_phone
 
@@ -136,6 +136,38 @@ def test_parse_errors_speak_the_active_language():
 
 def test_largest_amount_is_accepted():
     assert parse_hryvnias("1 000 000") == MAX_KOPIYKY
+
+
+class AmountForm(forms.Form):
+    amount = HryvniaField()
+    price = HryvniaField(required=False, max_kopiyky=10**12 - 1)
+
+
+@pytest.mark.parametrize(
+    ("data", "cleaned", "errors"),
+    [
+        ({"amount": "1 399,50 грн", "price": "2 000 000"}, {"amount": 139950, "price": 200000000}, {}),
+        ({"amount": "", "price": ""}, None, {"amount": ["Це поле обов'язкове."]}),
+        ({"amount": "1" * 31}, None, {"amount": ["Введіть суму в гривнях."]}),
+        ({"amount": "2 000 000"}, None, {"amount": [f"За один раз — не більше 1{NNBSP}000{NNBSP}000,00{NBSP}₴."]}),
+    ],
+)
+def test_hryvnia_field_cleans_to_kopiyky(data, cleaned, errors):
+    form = AmountForm(data)
+    assert form.errors == errors
+    if cleaned is not None:
+        assert form.cleaned_data == cleaned
+
+
+def test_hryvnia_field_shows_kopiyky_in_the_active_language_and_reads_them_back():
+    form = AmountForm(initial={"amount": 139950})
+    assert form["amount"].value() == f"1{NNBSP}399,50"
+    assert 'inputmode="decimal"' in str(form["amount"])
+    assert 'maxlength="30"' in str(form["amount"])
+    unchanged = AmountForm({"amount": f"1{NNBSP}399,50", "price": ""}, initial={"amount": 139950})
+    assert unchanged.has_changed() is False
+    with translation.override("en"):
+        assert AmountForm(initial={"amount": 139950})["amount"].value() == "1,399.50"
 
 
 AT = datetime(2026, 12, 1, 18, 33, tzinfo=UTC)  # 20:33 in Kyiv

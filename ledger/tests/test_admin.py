@@ -399,10 +399,12 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="statement-bank.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # with a byte-order mark, so that Excel reads the UTF-8 (₴, Cyrillic memos) as UTF-8
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [
-        ["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky"],
-        ["", "", "opening", "", "", "10000"],
+        ["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky", "amount", "balance"],
+        ["", "", "opening", "", "", "10000", "", f"100,00{NBSP}₴"],
         [
             posting_time(bank_history["in"]).isoformat(),
             str(bank_history["in"]),
@@ -410,6 +412,8 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
             "Nova Poshta remittance R-2",
             "5000",
             "15000",
+            f"50,00{NBSP}₴",
+            f"150,00{NBSP}₴",
         ],
         [
             posting_time(bank_history["out"]).isoformat(),
@@ -418,6 +422,8 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
             "NP invoice",
             "-2000",
             "13000",
+            f"-20,00{NBSP}₴",
+            f"130,00{NBSP}₴",
         ],
     ]
 
@@ -427,13 +433,31 @@ def test_statement_csv_without_a_start_begins_at_zero(client, bank_history):
 
     response = client.get(STATEMENT_URL, {"code": "bank", "currency": "UAH", "format": "csv"})
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert [row[1:] for row in rows[1:]] == [
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[1:6] for row in rows[1:]] == [
         ["", "opening", "", "", "0"],
         [str(bank_history["old"]), "cod_remittance", "Nova Poshta remittance R-1", "10000", "10000"],
         [str(bank_history["in"]), "cod_remittance", "Nova Poshta remittance R-2", "5000", "15000"],
         [str(bank_history["out"]), "shipping", "NP invoice", "-2000", "13000"],
     ]
+
+
+def test_statement_csv_amounts_follow_the_staff_members_language(client, bank_history):
+    login_as(client, "Finance")
+    query = {"code": "bank", "currency": "UAH", "format": "csv"}
+
+    ukrainian = list(csv.reader(io.StringIO(client.get(STATEMENT_URL, query).content.decode("utf-8-sig"))))
+    client.cookies["django_language"] = "en"
+    english = list(csv.reader(io.StringIO(client.get(STATEMENT_URL, query).content.decode("utf-8-sig"))))
+
+    assert [row[6:] for row in ukrainian[2:]] == [
+        [f"100,00{NBSP}₴", f"100,00{NBSP}₴"],
+        [f"50,00{NBSP}₴", f"150,00{NBSP}₴"],
+        [f"-20,00{NBSP}₴", f"130,00{NBSP}₴"],
+    ]
+    assert [row[6:] for row in english[2:]] == [["₴100.00", "₴100.00"], ["₴50.00", "₴150.00"], ["-₴20.00", "₴130.00"]]
+    # the machine columns are the same in every language
+    assert [row[:6] for row in english] == [row[:6] for row in ukrainian]
 
 
 def test_statement_page_shows_the_period_with_opening_and_running_balance(client, bank_history):
