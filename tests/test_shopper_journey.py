@@ -29,7 +29,7 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
 
     # and opens it
     product_page = client.get("/p/copper-kettle/")
-    assertContains(product_page, "1\u00a0299.00\u00a0₴")
+    assertContains(product_page, "1\u202f299,00\u00a0₴")
     assertContains(product_page, "In stock")
 
     # and puts two in the cart

@@ -25,8 +25,8 @@ def test_product_list_shows_active_products_with_price_and_availability(client):
     # then the active products are listed by name with their price and availability
     assert response.status_code == 200
     assert names(response) == ["Copper kettle", "Linen apron"]
-    assertContains(response, "1\u00a0299.00\u00a0₴", count=1)
-    assertContains(response, "450.50\u00a0₴", count=1)
+    assertContains(response, "1\u202f299,00\u00a0₴", count=1)
+    assertContains(response, "450,50\u00a0₴", count=1)
     assertContains(response, "In stock", count=1)
     assertContains(response, "Out of stock", count=1)
     assertContains(response, 'href="/p/copper-kettle/"', count=1)
@@ -131,7 +131,7 @@ def test_product_page_shows_the_product_and_an_add_to_cart_form(client):
     assert response.context["product"] == product
     assertContains(response, "<h1>Copper kettle</h1>", html=True)
     assertContains(response, "SKU KET-001")
-    assertContains(response, "1\u00a0299.00\u00a0₴")
+    assertContains(response, "1\u202f299,00\u00a0₴")
     assertContains(response, "In stock")
     assertContains(
         response, f'<input type="hidden" name="product_id" value="{product.pk}" id="id_product_id">', html=True

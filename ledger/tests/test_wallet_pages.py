@@ -32,7 +32,7 @@ def test_a_customer_without_a_wallet_sees_zero_and_an_explanation(client):
     response = client.get(PAGE_URL)
 
     assert response.status_code == 200
-    assertContains(response, f'<dd class="wallet-balance">0.00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">0,00{NBSP}₴</dd>', html=True)
     assertContains(response, "You have no store credit yet.", count=1)
     assertNotContains(response, "wallet-history")
     assert response.context["history"] == []
@@ -52,16 +52,16 @@ def test_balance_and_history_after_a_credit_and_a_debit(client, django_capture_o
     response = client.get(PAGE_URL)
 
     # then the balance is exact and the movements are listed newest first with the balance after each
-    assertContains(response, f'<dd class="wallet-balance">1{NBSP}300.25{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">1\u202f300,25{NBSP}₴</dd>', html=True)
     rows = [(line["what"], line["amount"], line["balance"]) for line in response.context["history"]]
     assert rows == [
-        ("Credited twice by mistake", f"\u221250.25{NBSP}₴", 130025),
-        ("Broken kettle", f"+1{NBSP}200.00{NBSP}₴", 135050),
-        ("Sorry for the delay", f"+150.50{NBSP}₴", 15050),
+        ("Credited twice by mistake", f"\u221250,25{NBSP}₴", 130025),
+        ("Broken kettle", f"+1\u202f200,00{NBSP}₴", 135050),
+        ("Sorry for the delay", f"+150,50{NBSP}₴", 15050),
     ]
-    assertContains(response, f'<td class="num money-out" data-label="Amount">\u221250.25{NBSP}₴</td>', html=True)
-    assertContains(response, f'<td class="num money-in" data-label="Amount">+150.50{NBSP}₴</td>', html=True)
-    assertContains(response, f'<td class="num" data-label="Balance after">1{NBSP}350.50{NBSP}₴</td>', html=True)
+    assertContains(response, f'<td class="num money-out" data-label="Amount">\u221250,25{NBSP}₴</td>', html=True)
+    assertContains(response, f'<td class="num money-in" data-label="Amount">+150,50{NBSP}₴</td>', html=True)
+    assertContains(response, f'<td class="num" data-label="Balance after">1\u202f350,50{NBSP}₴</td>', html=True)
     assertNotContains(response, "You have no store credit yet.")
     # and each change sent an e-mail that links to this very page
     assert len(mail.outbox) == 3
@@ -76,9 +76,9 @@ def test_money_on_hold_is_shown_apart_from_the_balance(client, funded_wallet):
 
     response = client.get(PAGE_URL)
 
-    assertContains(response, f'<dd class="wallet-balance">300.00{NBSP}₴</dd>', html=True)
-    assertContains(response, f'<dd class="wallet-held">120.00{NBSP}₴</dd>', html=True)
-    assertContains(response, f'<dd class="wallet-available">180.00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">300,00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-held">120,00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-available">180,00{NBSP}₴</dd>', html=True)
 
 
 def test_a_customer_never_sees_another_customers_wallet(client, funded_wallet):
@@ -90,7 +90,7 @@ def test_a_customer_never_sees_another_customers_wallet(client, funded_wallet):
     response = client.get(PAGE_URL, {"user": other.pk, "user_id": other.pk, "account": other.pk})
 
     # then I see only my (empty) wallet
-    assertContains(response, f'<dd class="wallet-balance">0.00{NBSP}₴</dd>', html=True)
+    assertContains(response, f'<dd class="wallet-balance">0,00{NBSP}₴</dd>', html=True)
     assertContains(response, "You have no store credit yet.")
     assertNotContains(response, "777.00")
     assertNotContains(response, "opening credit")

@@ -94,7 +94,7 @@ def test_changelist_shows_an_order_row(client):
     assert '<td class="field-email">olena@example.com</td>' in html
     assert '<td class="field-payment_method">Cash on delivery</td>' in html
     assert '<td class="field-payment_status">cash on delivery</td>' in html
-    assert f'<td class="field-total_display">2{NBSP}499.00{NBSP}₴</td>' in html
+    assert f'<td class="field-total_display">2\u202f499,00{NBSP}₴</td>' in html
     assert 'class="kr-status kr-status-placed"' in html
 
 

@@ -115,8 +115,8 @@ def test_cart_shows_lines_and_totals(client):
         ("Linen apron", 1, 45050),
     ]
     assert contents.total == 304850
-    assertContains(response, "2\u00a0598.00\u00a0₴")
-    assertContains(response, "3\u00a0048.50\u00a0₴")
+    assertContains(response, "2\u202f598,00\u00a0₴")
+    assertContains(response, "3\u202f048,50\u00a0₴")
     assertContains(response, "Total (3 items)")
     assert response.context["cart_count"] == 3
 
@@ -481,7 +481,7 @@ def test_order_page_shows_the_order_by_its_secret_token(client):
     assertContains(response, "<dt>Payment method</dt><dd>Cash on delivery</dd>", html=True)
     assertContains(response, '<dt>Payment status</dt><dd class="payment-status">Cash on delivery</dd>', html=True)
     assertContains(response, "Copper kettle")
-    assertContains(response, "2\u00a0598.00\u00a0₴", count=4)  # total at the top, line total, subtotal, total
+    assertContains(response, "2\u202f598,00\u00a0₴", count=4)  # total at the top, line total, subtotal, total
     assertContains(response, "Olena Shevchenko<br>+380671234567<br>olena@example.com")
     assertContains(response, "Nova Poshta<br>Kyiv<br>Branch No 1: Khreshchatyk St, 22")
     assertContains(response, "Your comment: Call after 18:00")
