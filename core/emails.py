@@ -4,6 +4,9 @@ A staff member whose admin is in Ukrainian cancels an English order: the shopper
 The caller says which language (the order's, the customer's); subject and body are both
 rendered from templates under ``translation.override``, so amounts (core.money), dates
 (config/formats) and every ``{% translate %}`` follow it too.
+
+The templates are plain text inside ``{% autoescape off %}``: HTML escaping would send
+"Мар&#x27;яна" for Мар'яна and "ТЦ &quot;Глобус&quot;" for a branch's name.
 """
 
 from django.conf import settings

@@ -246,3 +246,13 @@ def test_api_order_takes_its_language_from_accept_language(accept_language, lang
 def test_orders_placed_outside_a_request_are_ukrainian():
     assert place_test_order().language == "uk"
     assert format_money(100) == f"1,00{NBSP}₴"
+
+
+def test_plain_text_emails_are_not_html_escaped():
+    # Ukrainian names carry apostrophes and Nova Poshta branches quotes; a text e-mail shows them as typed
+    order = place_test_order(full_name="Мар'яна Сидоренко", delivery_branch='Відділення №5: ТЦ "Глобус" <вхід 2>')
+    body = sent(order, "placed").body
+    assert body.startswith("Добрий день, Мар'яна Сидоренко!\n")
+    assert 'ТЦ "Глобус" <вхід 2>' in body
+    assert "&#x27;" not in body
+    assert "&quot;" not in body
