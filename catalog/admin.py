@@ -1,7 +1,5 @@
 """Products, stock and reservations in the back office. Stock changes go through services."""
 
-from decimal import Decimal
-
 from django import forms
 from django.contrib import admin
 from django.urls import reverse
@@ -13,8 +11,10 @@ from catalog.models import Product, Reservation, Stock
 from catalog.services import create_product, set_stock_on_hand
 from core.admin import ServiceFormErrorsMixin, ServiceRefused
 from core.exceptions import DomainError
-from core.money import format_money
+from core.money import HryvniaField, format_money
 
+# As much as the form took before (12 digits with kopiyky); the column is a bigint.
+PRICE_MAX_KOPIYKY = 10**12 - 1
 # Both languages' texts side by side (modeltranslation labels them "[uk]" and "[en]").
 TEXT_FIELDS = ("name_uk", "name_en", "description_uk", "description_en")
 PRODUCT_FIELDS = (
@@ -30,31 +30,8 @@ PRODUCT_FIELDS = (
 )
 
 
-class HryvniaField(forms.DecimalField):
-    """Staff type hryvnias ("1249.50"); the model keeps kopiyky (124950)."""
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", Decimal("0.01"))
-        super().__init__(max_digits=12, decimal_places=2, **kwargs)
-
-    def prepare_value(self, value):
-        if isinstance(value, int):
-            return (Decimal(value) / 100).quantize(Decimal("0.01"))
-        return value
-
-    def clean(self, value):
-        amount = super().clean(value)
-        return None if amount is None else int(amount * 100)
-
-    def has_changed(self, initial, data):
-        try:
-            return self.clean(data) != initial
-        except forms.ValidationError:
-            return True
-
-
 class ProductForm(forms.ModelForm):
-    price = HryvniaField(label=_("Price, ₴"), help_text=_("In hryvnias, e.g. 1249.50."))
+    price = HryvniaField(max_kopiyky=PRICE_MAX_KOPIYKY, label=_("Price, ₴"), help_text=_("In hryvnias, e.g. 1249.50."))
     on_hand = forms.IntegerField(
         label=_("Units on hand"), min_value=0, initial=0, help_text=_("Counted units in the warehouse.")
     )

@@ -174,6 +174,8 @@ MODELTRANSLATION_FALLBACK_LANGUAGES = ("uk",)
 # The admin's labels ("назва [uk]") stay lazy, so each staff member reads them in their language.
 MODELTRANSLATION_BUILD_LOCALIZED_VERBOSE_NAME = lambda name, lang: format_lazy("{} [{}]", name, lang)  # noqa: E731
 TIME_ZONE = "Europe/Kyiv"
+# Dates, times and numbers as the shop writes them (config/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = "config.formats"
 USE_I18N = True
 USE_TZ = True
 

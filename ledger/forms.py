@@ -1,7 +1,7 @@
 from django import forms
 from django.contrib.auth import get_user_model
 
-from core.money import parse_hryvnias
+from core.money import HryvniaField
 
 
 class StatementForm(forms.Form):
@@ -16,7 +16,7 @@ class WalletAdjustmentForm(forms.Form):
 
     email = forms.EmailField(label="Customer e-mail")
     direction = forms.ChoiceField(choices=DIRECTIONS, widget=forms.RadioSelect, initial="credit")
-    amount = forms.CharField(label="Amount, ₴", max_length=20)
+    amount = HryvniaField(label="Amount, ₴")
     reason = forms.CharField(max_length=300, help_text="Shown to the customer: goodwill, compensation, correction.")
     token = forms.CharField(widget=forms.HiddenInput)
 
@@ -27,9 +27,6 @@ class WalletAdjustmentForm(forms.Form):
             raise forms.ValidationError("No active customer has this e-mail.")
         self.cleaned_data["user"] = user
         return email
-
-    def clean_amount(self):
-        return parse_hryvnias(self.cleaned_data["amount"])
 
 
 class ReversalForm(forms.Form):

@@ -1,20 +1,18 @@
-"""E-mails to shoppers about their orders, each sent at most once per (order, kind)."""
+"""E-mails to shoppers about their orders, each sent at most once per (order, kind).
+
+Every e-mail is written in the language the order was placed in (``Order.language``), whoever
+triggers it: the shopper, a payment webhook, Beat, or a staff member in an admin of any language.
+"""
 
 from django.conf import settings
-from django.core.mail import send_mail
-from django.template.loader import render_to_string
-from django.utils.translation import gettext_lazy as _
+from django.utils import translation
 
+from core.emails import send_email
+from core.languages import supported_language
 from core.outbox import send_once
 from orders.models import Order
 
-SUBJECTS = {
-    "placed": _("Order %(number)s received"),
-    "confirmed": _("Order %(number)s confirmed"),
-    "shipped": _("Order %(number)s is on its way"),
-    "cancelled": _("Order %(number)s cancelled"),
-    "expired": _("Order %(number)s expired: payment not received"),
-}
+KINDS = ("placed", "confirmed", "shipped", "cancelled", "expired")
 
 
 def order_email_key(order: Order, kind: str) -> str:
@@ -27,22 +25,29 @@ def order_email_key(order: Order, kind: str) -> str:
     return f"{key}:{order.tracking_number}" if kind == "shipped" and order.tracking_number else key
 
 
-def send_order_email(*, order_id: int, kind: str) -> bool:
-    """Send the e-mail of `kind` about an order to its contact address, unless it was sent; True if sent."""
-    order = Order.objects.prefetch_related("lines").get(pk=order_id)
-    context = {
+def order_email_context(order: Order, kind: str) -> dict:
+    if kind not in KINDS:
+        raise ValueError(f"unknown order e-mail kind {kind!r}")
+    return {
         "order": order,
-        "order_url": settings.SITE_URL.rstrip("/") + order.get_absolute_url(),
+        "order_url": settings.SITE_URL.rstrip("/") + order_url_path(order),
         "shop_name": settings.SHOP_NAME,
         "kind": kind,
     }
 
+
+def order_url_path(order: Order) -> str:
+    """The order page in the order's language (English under /en/)."""
+    with translation.override(supported_language(order.language)):
+        return order.get_absolute_url()
+
+
+def send_order_email(*, order_id: int, kind: str) -> bool:
+    """Send the e-mail of `kind` about an order to its contact address, unless it was sent; True if sent."""
+    order = Order.objects.prefetch_related("lines").get(pk=order_id)
+    context = order_email_context(order, kind)
+
     def send() -> None:
-        send_mail(
-            subject=SUBJECTS[kind] % {"number": order.number},
-            message=render_to_string("emails/order_status.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=[order.email],
-        )
+        send_email(to=order.email, template="order_status", context=context, language=order.language)
 
     return send_once(order_email_key(order, kind), send)

@@ -279,7 +279,7 @@ def test_customer_page_shows_store_credit_with_a_link_to_change_it(client):
     credit_wallet(user_id=customer.pk, amount=12345, reason="goodwill", by=None, idempotency_key="roles-credit")
     client.force_login(StaffFactory(role="Support"))
     page = client.get(f"/admin/accounts/user/{customer.pk}/change/").content.decode()
-    assert "123.45\u00a0₴" in page
+    assert "123,45\u00a0₴" in page
     assert "/admin/ledger/account/store-credit/?email=buyer%40example.com" in page
 
 
@@ -301,6 +301,6 @@ def test_customer_page_shows_a_manager_the_store_credit_but_no_link_to_a_page_th
     # then the balance is there and the link that would answer 403 is not
     page = response.content.decode()
     assert response.status_code == 200
-    assert "123.45\u00a0₴" in page
+    assert "123,45\u00a0₴" in page
     assert "/admin/ledger/account/store-credit/" not in page
     assert "Give or take back store credit" not in page

@@ -167,7 +167,7 @@ def test_my_orders_lists_only_my_orders_newest_first_with_secret_links(client):
     assert list(response.context["orders"]) == [newer, older]
     assertContains(response, f'<a href="/orders/{newer.public_token}/">{newer.number}</a>', html=True)
     assertContains(response, f'<a href="/orders/{older.public_token}/">{older.number}</a>', html=True)
-    assertContains(response, "300.00\u00a0₴")
+    assertContains(response, "300,00\u00a0₴")
     for other in (theirs, guest):
         assertNotContains(response, other.number)
         assertNotContains(response, other.public_token)

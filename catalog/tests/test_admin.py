@@ -58,7 +58,7 @@ def test_product_list_shows_price_in_hryvnias_and_stock(client):
     response = client.get(reverse("admin:catalog_product_changelist"))
     # then the row shows the price in hryvnias and the stock counts
     html = response.content.decode()
-    assert f'<td class="field-price_display">1{NBSP}249.50{NBSP}₴</td>' in html
+    assert f'<td class="field-price_display">1\u202f249,50{NBSP}₴</td>' in html
     assert '<td class="field-on_hand">7</td>' in html
     assert '<td class="field-reserved">2</td>' in html
     assert '<td class="field-available">5</td>' in html
@@ -120,7 +120,7 @@ def test_manager_changes_a_price_and_stock_stays(client):
     form = page.context["adminform"].form
     assert "on_hand" not in form.fields
     assert form["price"].value() == form.fields["price"].prepare_value(124950)
-    assert str(form.fields["price"].prepare_value(124950)) == "1249.50"
+    assert str(form.fields["price"].prepare_value(124950)) == "1\u202f249,50"
     response = client.post(
         reverse("admin:catalog_product_change", args=[product.pk]),
         product_form(
@@ -138,7 +138,7 @@ def test_view_only_product_page_shows_price_in_hryvnias(client):
     product = ProductFactory(price=124950)
     response = client.get(reverse("admin:catalog_product_change", args=[product.pk]))
     assert response.context["has_change_permission"] is False
-    assert f"1{NBSP}249.50{NBSP}₴" in response.content.decode()
+    assert f"1\u202f249,50{NBSP}₴" in response.content.decode()
 
 
 # --- stock ----------------------------------------------------------------------------------

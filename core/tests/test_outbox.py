@@ -53,7 +53,7 @@ def test_a_committed_message_is_sent_exactly_once(django_capture_on_commit_callb
         "",
     )
     assert message.sent_at is not None
-    assert [m.subject for m in mail.outbox] == [f"Order {order.number} confirmed"]
+    assert [m.subject for m in mail.outbox] == [f"Замовлення №{order.number} підтверджено"]
     # a later sweep finds nothing to send
     assert relay().sent == 0
     assert len(mail.outbox) == 1
@@ -175,5 +175,5 @@ def test_the_order_email_goes_out_once_when_delivered_twice():
         send_order_email_task.apply(kwargs={"order_id": order.pk, "kind": "confirmed"}, task_id="outbox-7")
     send_order_email_task.apply(kwargs={"order_id": order.pk, "kind": "confirmed"})  # even as another message
 
-    assert [m.subject for m in mail.outbox] == [f"Order {order.number} confirmed"]
+    assert [m.subject for m in mail.outbox] == [f"Замовлення №{order.number} підтверджено"]
     assert list(SentEmail.objects.values_list("key", flat=True)) == [f"order:{order.pk}:confirmed"]

@@ -1,5 +1,7 @@
 """Delivered at least once, acted on at most once: concurrent relays, duplicate deliveries, SMTP errors."""
 
+import email
+import email.policy
 import smtplib
 from collections import Counter
 
@@ -42,7 +44,7 @@ def test_two_deliveries_of_one_email_at_the_same_moment_send_it_once(run_concurr
     )
 
     assert [o.error for o in outcomes] == [None, None]
-    assert [m.subject for m in mail.outbox] == [f"Order {order.number} is on its way"]
+    assert [m.subject for m in mail.outbox] == [f"Замовлення №{order.number} уже в дорозі"]
 
 
 @pytest.mark.django_db
@@ -55,7 +57,7 @@ def test_a_wallet_email_is_sent_once_per_message_however_often_delivered():
     send_wallet_email_task.apply(kwargs=kwargs, task_id="outbox-1")  # published twice
     send_wallet_email_task.apply(kwargs=kwargs, task_id="outbox-2")  # a second change's message
 
-    assert [m.subject for m in mail.outbox] == ["Your kramar store credit changed"] * 2
+    assert [m.subject for m in mail.outbox] == ["Баланс вашого рахунку в kramar змінився"] * 2
 
 
 @pytest.mark.django_db
@@ -69,7 +71,8 @@ def test_the_email_task_retries_smtp_errors_that_pass_and_sends_once(smtp_server
     assert result.state == "SUCCESS"
     assert smtp_server.connections == 3
     assert len(smtp_server.messages) == 1
-    assert f"Subject: Order {order.number} confirmed" in smtp_server.messages[0].decode()
+    sent = email.message_from_bytes(smtp_server.messages[0], policy=email.policy.default)
+    assert sent["Subject"].strip() == f"Замовлення №{order.number} підтверджено"
     assert list(SentEmail.objects.values_list("key", flat=True)) == [f"order:{order.pk}:confirmed"]
 
 

@@ -97,7 +97,7 @@ def test_checkouts_while_redis_is_down_lose_no_order_and_no_email(fault_shop):
 
     numbers = set(Order.objects.values_list("number", flat=True))
     subjects = Counter(m.subject for m in mail.outbox)
-    assert subjects == Counter({f"Order {n} received": 1 for n in numbers})
+    assert subjects == Counter({f"Замовлення №{n} отримано": 1 for n in numbers})
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0
 
 
@@ -140,5 +140,6 @@ def test_webhooks_while_redis_is_down_apply_every_payment_and_lose_no_email(faul
     drain_with_a_real_worker(expected_emails=20)
 
     subjects = Counter(m.subject for m in mail.outbox)
-    assert subjects == Counter({f"Order {o.number} {what}": 1 for o in orders for what in ("received", "confirmed")})
+    said = ("отримано", "підтверджено")  # received, confirmed
+    assert subjects == Counter({f"Замовлення №{o.number} {what}": 1 for o in orders for what in said})
     assert OutboxMessage.objects.filter(sent_at__isnull=True).count() == 0

@@ -121,11 +121,28 @@ class AccountAdmin(ReadOnlyAdmin):
     def _statement_csv(data, opening, lines):
         response = HttpResponse(content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="statement-{data["code"].replace(":", "-")}.csv"'
+        # A byte-order mark, or Excel reads UTF-8 as the Windows code page and ₴ and Cyrillic
+        # memos come out garbled; every other CSV reader skips it.
+        response.write("\ufeff")
         writer = csv.writer(response)
-        writer.writerow(["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky"])
-        writer.writerow(["", "", "opening", "", "", opening])
+        # Kopiyky for programs (exact integers, the same in every language), and the amounts as
+        # a person reads them in the staff member's language ("1 399,00 ₴") for the spreadsheet.
+        currency = data["currency"].upper()
+        writer.writerow(["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky", "amount", "balance"])
+        writer.writerow(["", "", "opening", "", "", opening, "", format_money(opening, currency)])
         for line in lines:
-            writer.writerow([line.at.isoformat(), line.entry_id, line.kind, line.memo, line.amount, line.balance])
+            writer.writerow(
+                [
+                    line.at.isoformat(),
+                    line.entry_id,
+                    line.kind,
+                    line.memo,
+                    line.amount,
+                    line.balance,
+                    format_money(line.amount, currency),
+                    format_money(line.balance, currency),
+                ]
+            )
         return response
 
     def integrity_view(self, request):

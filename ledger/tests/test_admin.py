@@ -27,6 +27,10 @@ from tests.factories import StaffFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
+# core.money.parse_hryvnias's refusals, in the admin's default language (Ukrainian).
+POSITIVE = "Введіть суму, більшу за нуль."
+TOO_PRECISE = "Після коми — не більше двох цифр (копійки)."
+NOT_AN_AMOUNT = "Введіть суму в гривнях, наприклад 150, 150,50 або 1 399,50."
 ACTION_CHECKBOX = admin.helpers.ACTION_CHECKBOX_NAME
 ENTRIES_URL = reverse("admin:ledger_journalentry_changelist")
 ACCOUNTS_URL = reverse("admin:ledger_account_changelist")
@@ -269,9 +273,9 @@ def test_finance_sees_an_entry_with_its_postings(client):
         ("psp:fondy", 9800),
         ("psp_fees", 200),
     ]
-    for amount in (f"98.00{NBSP}₴", f"2.00{NBSP}₴", f"-100.00{NBSP}₴"):
+    for amount in (f"98,00{NBSP}₴", f"2,00{NBSP}₴", f"-100,00{NBSP}₴"):
         assertContains(response, f'<td class="field-signed_amount"><p>{amount}</p></td>', html=True, count=1)
-    assertContains(response, f'<td class="field-balance_after_display"><p>100.00{NBSP}₴</p></td>', html=True)
+    assertContains(response, f'<td class="field-balance_after_display"><p>100,00{NBSP}₴</p></td>', html=True)
     assertContains(response, "fondy payment 42")
     assertContains(response, '<div class="readonly">—</div>', html=True, count=1)  # reversed by: nobody
 
@@ -363,9 +367,9 @@ def test_trial_balance_sums_the_shards_and_balances(client):
     ]
     assert (trial["debit"], trial["credit"], trial["difference"]) == (15000, 15000, 0)
     html = response.content.decode()
-    assert f'<th style="text-align:right">150.00{NBSP}₴</th>' in html
-    assert f'<th colspan="2" style="text-align:right;">0.00{NBSP}₴</th>' in html
-    assertContains(response, f'<td style="text-align:right">148.00{NBSP}₴</td>', count=1)
+    assert f'<th style="text-align:right">150,00{NBSP}₴</th>' in html
+    assert f'<th colspan="2" style="text-align:right;">0,00{NBSP}₴</th>' in html
+    assertContains(response, f'<td style="text-align:right">148,00{NBSP}₴</td>', count=1)
 
 
 @pytest.fixture
@@ -395,10 +399,12 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="statement-bank.csv"'
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    # with a byte-order mark, so that Excel reads the UTF-8 (₴, Cyrillic memos) as UTF-8
+    assert response.content.startswith("\ufeff".encode())
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert rows == [
-        ["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky"],
-        ["", "", "opening", "", "", "10000"],
+        ["date", "entry", "kind", "memo", "amount_kopiyky", "balance_kopiyky", "amount", "balance"],
+        ["", "", "opening", "", "", "10000", "", f"100,00{NBSP}₴"],
         [
             posting_time(bank_history["in"]).isoformat(),
             str(bank_history["in"]),
@@ -406,6 +412,8 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
             "Nova Poshta remittance R-2",
             "5000",
             "15000",
+            f"50,00{NBSP}₴",
+            f"150,00{NBSP}₴",
         ],
         [
             posting_time(bank_history["out"]).isoformat(),
@@ -414,6 +422,8 @@ def test_statement_csv_has_the_opening_and_running_balances(client, bank_history
             "NP invoice",
             "-2000",
             "13000",
+            f"-20,00{NBSP}₴",
+            f"130,00{NBSP}₴",
         ],
     ]
 
@@ -423,13 +433,31 @@ def test_statement_csv_without_a_start_begins_at_zero(client, bank_history):
 
     response = client.get(STATEMENT_URL, {"code": "bank", "currency": "UAH", "format": "csv"})
 
-    rows = list(csv.reader(io.StringIO(response.content.decode())))
-    assert [row[1:] for row in rows[1:]] == [
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[1:6] for row in rows[1:]] == [
         ["", "opening", "", "", "0"],
         [str(bank_history["old"]), "cod_remittance", "Nova Poshta remittance R-1", "10000", "10000"],
         [str(bank_history["in"]), "cod_remittance", "Nova Poshta remittance R-2", "5000", "15000"],
         [str(bank_history["out"]), "shipping", "NP invoice", "-2000", "13000"],
     ]
+
+
+def test_statement_csv_amounts_follow_the_staff_members_language(client, bank_history):
+    login_as(client, "Finance")
+    query = {"code": "bank", "currency": "UAH", "format": "csv"}
+
+    ukrainian = list(csv.reader(io.StringIO(client.get(STATEMENT_URL, query).content.decode("utf-8-sig"))))
+    client.cookies["django_language"] = "en"
+    english = list(csv.reader(io.StringIO(client.get(STATEMENT_URL, query).content.decode("utf-8-sig"))))
+
+    assert [row[6:] for row in ukrainian[2:]] == [
+        [f"100,00{NBSP}₴", f"100,00{NBSP}₴"],
+        [f"50,00{NBSP}₴", f"150,00{NBSP}₴"],
+        [f"-20,00{NBSP}₴", f"130,00{NBSP}₴"],
+    ]
+    assert [row[6:] for row in english[2:]] == [["₴100.00", "₴100.00"], ["₴50.00", "₴150.00"], ["-₴20.00", "₴130.00"]]
+    # the machine columns are the same in every language
+    assert [row[:6] for row in english] == [row[:6] for row in ukrainian]
 
 
 def test_statement_page_shows_the_period_with_opening_and_running_balance(client, bank_history):
@@ -445,8 +473,8 @@ def test_statement_page_shows_the_period_with_opening_and_running_balance(client
         (bank_history["out"], -2000, 13000),
     ]
     html = response.content.decode()
-    assert f'<td style="text-align:right">100.00{NBSP}₴</td>' in html  # the opening balance
-    assert f'<td style="text-align:right">-20.00{NBSP}₴</td><td style="text-align:right">130.00{NBSP}₴</td>' in html
+    assert f'<td style="text-align:right">100,00{NBSP}₴</td>' in html  # the opening balance
+    assert f'<td style="text-align:right">-20,00{NBSP}₴</td><td style="text-align:right">130,00{NBSP}₴</td>' in html
     assertContains(response, "?code=bank&amp;currency=UAH&amp;start=")
     assert [line.entry_id for line in before.context["lines"]] == [bank_history["old"]]
 
@@ -646,7 +674,7 @@ def test_staff_give_store_credit_and_the_customer_gets_an_email(client, django_c
 
     # then the wallet holds 15 050 kopiyky, the entry names who and why, and one e-mail went out
     assertRedirects(response, STORE_CREDIT_URL, fetch_redirect_response=False)
-    assert messages_of(response) == [("success", f"Gave 150.50{NBSP}₴ of store credit to olena@example.com.")]
+    assert messages_of(response) == [("success", f"Gave 150,50{NBSP}₴ of store credit to olena@example.com.")]
     wallet = ensure_wallet(user_id=customer.pk)
     assert (wallet.balance, wallet.held) == (15050, 0)
     entry = JournalEntry.objects.get(postings__account=wallet)
@@ -656,8 +684,9 @@ def test_staff_give_store_credit_and_the_customer_gets_an_email(client, django_c
         staff,
         "staff",
     )
-    assert [(m.to, m.subject) for m in mail.outbox] == [(["olena@example.com"], "Your kramar store credit changed")]
-    assert f"150.50{NBSP}₴ — Sorry for the late parcel" in mail.outbox[0].body
+    subject = "Баланс вашого рахунку в kramar змінився"
+    assert [(m.to, m.subject) for m in mail.outbox] == [(["olena@example.com"], subject)]
+    assert f"150,50{NBSP}₴ — Sorry for the late parcel" in mail.outbox[0].body
     assert verify_ledger().ok
 
 
@@ -670,9 +699,9 @@ def test_submitting_the_same_form_twice_credits_once(client, django_capture_on_c
         first = client.post(STORE_CREDIT_URL, data, follow=True)
         second = client.post(STORE_CREDIT_URL, data, follow=True)
 
-    assert [str(m) for m in first.context["messages"]] == [f"Gave 100.00{NBSP}₴ of store credit to taras@example.com."]
+    assert [str(m) for m in first.context["messages"]] == [f"Gave 100,00{NBSP}₴ of store credit to taras@example.com."]
     assert [str(m) for m in second.context["messages"]] == [
-        f"Gave 100.00{NBSP}₴ of store credit to taras@example.com"
+        f"Gave 100,00{NBSP}₴ of store credit to taras@example.com"
         " (this form was already submitted; nothing more was done)."
     ]
     assert ensure_wallet(user_id=customer.pk).balance == 10000
@@ -724,7 +753,7 @@ def test_taking_back_store_credit(client, funded_wallet, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(STORE_CREDIT_URL, data)
 
-    assert messages_of(response) == [("success", f"Took back 40.00{NBSP}₴ of store credit from {customer.email}.")]
+    assert messages_of(response) == [("success", f"Took back 40,00{NBSP}₴ of store credit from {customer.email}.")]
     wallet.refresh_from_db()
     assert wallet.balance == 6000
     assert len(mail.outbox) == 1
@@ -758,15 +787,15 @@ def test_amounts_are_read_the_way_people_type_them(client, typed, kopiyky):
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
-        ("0", "Enter a positive amount with at most two decimals."),
-        ("-3", "Enter a positive amount with at most two decimals."),
-        ("1.234", "Enter a positive amount with at most two decimals."),
-        ("abc", "Enter an amount in hryvnias, e.g. 150 or 150.50."),
-        ("Infinity", "Enter an amount in hryvnias, e.g. 150 or 150.50."),
-        ("NaN", "Enter an amount in hryvnias, e.g. 150 or 150.50."),
-        ("sNaN", "Enter an amount in hryvnias, e.g. 150 or 150.50."),
-        ("1e400", f"Enter at most 1{NBSP}000{NBSP}000.00{NBSP}₴ at a time."),
-        ("1000000.01", f"Enter at most 1{NBSP}000{NBSP}000.00{NBSP}₴ at a time."),
+        ("0", POSITIVE),
+        ("-3", POSITIVE),
+        ("1.234", TOO_PRECISE),
+        ("abc", NOT_AN_AMOUNT),
+        ("Infinity", NOT_AN_AMOUNT),
+        ("NaN", NOT_AN_AMOUNT),
+        ("sNaN", NOT_AN_AMOUNT),
+        ("1e400", NOT_AN_AMOUNT),
+        ("1000000.01", f"За один раз — не більше 1\u202f000\u202f000,00{NBSP}₴."),
         ("", "This field is required."),
     ],
 )

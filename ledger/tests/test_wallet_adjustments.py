@@ -175,7 +175,7 @@ def test_a_credit_above_the_threshold_waits_for_approval_in_the_admin(client, dj
     assert messages_of(response) == [
         (
             "warning",
-            f"Asked for approval: 1{NBSP}000.01{NBSP}₴ of store credit to taras@example.com waits for a second "
+            f"Asked for approval: 1\u202f000,01{NBSP}₴ of store credit to taras@example.com waits for a second "
             f"person (request #{request.pk}).",
         )
     ]

@@ -81,6 +81,11 @@ class Order(ConcurrentTransitionMixin, models.Model):
     status = FSMField(max_length=16, choices=Status.choices, default=Status.PLACED, protected=True)
     version = models.PositiveIntegerField(default=1, editable=False)
     placed_via = models.CharField(max_length=16, choices=Source.choices, editable=False)
+    # The language the order was placed in; every e-mail about it is written in it, whoever
+    # triggers the e-mail (a staff member's admin may be in another language).
+    language = models.CharField(
+        _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
+    )
     expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)

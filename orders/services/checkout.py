@@ -12,6 +12,7 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.services import reserve_stock
 from core import outbox, runtime
+from core.languages import active_language
 from orders.exceptions import CheckoutTokenConflict, InvalidCheckout
 from orders.models import Order, OrderLine, Source
 from orders.services.screening import lock_checkout_identities, record_screening, screen_checkout
@@ -176,6 +177,7 @@ def place_order(
                     total=subtotal,
                     store_credit=store_credit,
                     placed_via=source,
+                    language=active_language(),
                     comment=(comment or "").strip(),
                     delivery_city_ref=(delivery_city_ref or "")[:36],
                     delivery_warehouse_ref=(delivery_warehouse_ref or "")[:36],

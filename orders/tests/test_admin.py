@@ -79,7 +79,7 @@ def snapshot(order):
 
 
 def test_changelist_shows_an_order_row(client):
-    # given a cash-on-delivery order of two units at 1 249.50 ₴
+    # given a cash-on-delivery order of two units at 1 249,50 ₴
     login_as(client, "Support")
     order = place_test_order(items={ProductFactory(price=124950).pk: 2})
     # when Support opens the orders list
@@ -95,7 +95,7 @@ def test_changelist_shows_an_order_row(client):
         '<span class="kr-sub kr-email">olena@example.com</span></td>'
     ) in html
     assert '<span class="kr-sub">cash on delivery</span></td>' in html
-    assert f'<td class="field-total_display">2{NBSP}499.00{NBSP}₴</td>' in html
+    assert f'<td class="field-total_display">2\u202f499,00{NBSP}₴</td>' in html
     assert 'class="kr-status kr-status-placed"' in html
 
 

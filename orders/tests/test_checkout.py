@@ -143,7 +143,7 @@ def test_confirmation_email_is_sent_after_commit(django_capture_on_commit_callba
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         order = place_test_order(email="buyer@example.com")
     assert len(callbacks) == 1
-    assert [(m.subject, m.to) for m in mail.outbox] == [(f"Order {order.number} received", ["buyer@example.com"])]
+    assert [(m.subject, m.to) for m in mail.outbox] == [(f"Замовлення №{order.number} отримано", ["buyer@example.com"])]
     assert order.get_absolute_url() in mail.outbox[0].body
 
 

@@ -248,7 +248,7 @@ def test_a_large_first_order_waits_for_review_instead_of_being_confirmed():
     )
     assert entry.reason == (
         "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): "
-        "A first order of 6\u00a0000.00\u00a0₴, above 5\u00a0000.00\u00a0₴"
+        "A first order of 6\u202f000,00\u00a0₴, above 5\u202f000,00\u00a0₴"
     )
 
     # and the same shopper's next large order is confirmed as usual

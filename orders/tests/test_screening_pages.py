@@ -164,7 +164,7 @@ def test_approving_confirms_and_rejecting_cancels_with_the_rule_on_the_history(c
             "review",
             "system",
             "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): "
-            "A first order of 6\u00a0000.00\u00a0₴, above 5\u00a0000.00\u00a0₴",
+            "A first order of 6\u202f000,00\u00a0₴, above 5\u202f000,00\u00a0₴",
         ),
         ("confirm", support.email, "Review approved (FRAUD_REVIEW_FIRST_ORDER_ABOVE)"),
     ]

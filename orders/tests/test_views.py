@@ -116,8 +116,8 @@ def test_cart_shows_lines_and_totals(client):
         ("Linen apron", 1, 45050),
     ]
     assert contents.total == 304850
-    assertContains(response, "2\u00a0598.00\u00a0₴")
-    assertContains(response, "3\u00a0048.50\u00a0₴")
+    assertContains(response, "2\u202f598,00\u00a0₴")
+    assertContains(response, "3\u202f048,50\u00a0₴")
     assertContains(response, "Разом (3 товари)")
     assert response.context["cart_count"] == 3
 

@@ -3,12 +3,12 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from core.money import parse_hryvnias
+from core.money import HryvniaField
 from payments.models import Payment
 
 
 class RefundForm(forms.Form):
-    amount = forms.CharField(label="Amount, ₴", max_length=20)
+    amount = HryvniaField(label="Amount, ₴")
     reason = forms.CharField(
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
@@ -16,9 +16,6 @@ class RefundForm(forms.Form):
     )
     # One per opened form: a double-clicked or resubmitted form reuses it, so it refunds once.
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
-
-    def clean_amount(self):
-        return parse_hryvnias(self.cleaned_data["amount"])
 
 
 class ReviewNoteForm(forms.Form):

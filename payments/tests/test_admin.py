@@ -16,6 +16,10 @@ from tests.factories import StaffFactory, UserFactory
 pytestmark = pytest.mark.django_db
 
 NBSP = "\u00a0"
+# core.money.parse_hryvnias's refusals, in the admin's default language (Ukrainian).
+POSITIVE = "Введіть суму, більшу за нуль."
+TOO_PRECISE = "Після коми — не більше двох цифр (копійки)."
+NOT_AN_AMOUNT = "Введіть суму в гривнях, наприклад 150, 150,50 або 1 399,50."
 
 
 def login_as(client, role):
@@ -156,9 +160,9 @@ def test_changelist_row_shows_order_status_and_money(client, captured):
     order = captured.order
     assert f'<a href="{reverse("admin:orders_order_change", args=[order.pk])}">{order.number}</a>' in html
     assert 'class="kr-status kr-payment-captured"' in html
-    assert f'<td class="field-amount_display">400.00{NBSP}₴</td>' in html
-    assert f'<td class="field-captured_display">400.00{NBSP}₴</td>' in html
-    assert f'<td class="field-refunded_display">0.00{NBSP}₴</td>' in html
+    assert f'<td class="field-amount_display">400,00{NBSP}₴</td>' in html
+    assert f'<td class="field-captured_display">400,00{NBSP}₴</td>' in html
+    assert f'<td class="field-refunded_display">0,00{NBSP}₴</td>' in html
 
 
 @pytest.mark.parametrize("count", [2, 6])
@@ -217,7 +221,7 @@ def test_finance_refunds_part_then_the_rest_through_the_form(client, captured, d
     assert response["Location"] == change_url(captured)
     refund = Refund.objects.get()
     assert messages_of(response) == [
-        f"Refund of 150.00{NBSP}₴ requested (refund #{refund.pk}); the payment shows it once sandbox confirms."
+        f"Refund of 150,00{NBSP}₴ requested (refund #{refund.pk}); the payment shows it once sandbox confirms."
     ]
     assert (refund.amount, refund.status, refund.reason, refund.requested_by, refund.automatic) == (
         15000,
@@ -261,9 +265,9 @@ def test_an_over_refund_is_refused_with_a_message_and_changes_nothing(client, ca
 @pytest.mark.parametrize(
     ("amount", "reason", "errors"),
     [
-        ("abc", "x", {"amount": ["Enter an amount in hryvnias, e.g. 150 or 150.50."]}),
-        ("0", "x", {"amount": ["Enter a positive amount with at most two decimals."]}),
-        ("10.001", "x", {"amount": ["Enter a positive amount with at most two decimals."]}),
+        ("abc", "x", {"amount": [NOT_AN_AMOUNT]}),
+        ("0", "x", {"amount": [POSITIVE]}),
+        ("10.001", "x", {"amount": [TOO_PRECISE]}),
         ("10", "", {"reason": ["This field is required."]}),
     ],
 )
@@ -288,7 +292,7 @@ def test_a_double_submitted_refund_form_refunds_once(client, captured, django_ca
     assert (first.status_code, again.status_code) == (302, 302)
     refund = Refund.objects.get()
     assert messages_of(again)[-1:] == [
-        f"This refund form was already submitted: refund #{refund.pk} of 100.00{NBSP}₴ is refunded; "
+        f"This refund form was already submitted: refund #{refund.pk} of 100,00{NBSP}₴ is refunded; "
         "nothing more was done."
     ]
     assert state(captured) == ("partially_refunded", 10000, 10000, 1)

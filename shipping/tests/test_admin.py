@@ -195,7 +195,7 @@ def test_changelist_row_shows_the_parcel(client):
     assert f'<td class="field-tracking_number">{shipment.tracking_number}</td>' in html
     assert '<td class="field-recipient">Olena Shevchenko<br>+380671234567</td>' in html
     assert '<td class="field-destination">Київ<br>Відділення №2: вул. Богатирська, 11</td>' in html
-    assert f'<td class="field-cod_display">499.00{NBSP}₴</td>' in html
+    assert f'<td class="field-cod_display">499,00{NBSP}₴</td>' in html
     assert '<td class="field-attempts">1</td>' in html
 
 
