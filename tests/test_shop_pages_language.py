@@ -194,7 +194,7 @@ PAGES = {
     "login": (login, 200, "Уперше тут?", "New here?"),
     "login refused": (login_refused, 200, "Неправильна електронна пошта або пароль", "The e-mail or password"),
     "signup": (signup, 200, "Створіть обліковий запис", "Create an account"),
-    "signup refused": (signup_refused, 400, "Виправте, будь ласка, таке", "Please fix the following"),
+    "signup refused": (signup_refused, 400, "Будь ласка, виправте помилки", "Please fix the following"),
     "404": (not_found, 404, "Сторінку не знайдено", "Page not found"),
     "lockout": (locked_out, 429, "Вхід тимчасово заблоковано", "Login temporarily locked"),
 }
