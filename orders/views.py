@@ -55,7 +55,7 @@ def _redirect_see_other(to, *args, **kwargs):
 def _announce_dropped(request, contents: CartContents) -> None:
     if contents.dropped:
         message = ngettext(
-            "A product in your cart is no longer sold and was removed.",
+            "%(count)d product in your cart is no longer sold and was removed.",
             "%(count)d products in your cart are no longer sold and were removed.",
             contents.dropped,
         )

@@ -19,6 +19,8 @@ from ledger.tests.conftest import new_key
 from orders.models import Order
 from payments.return_links import callback_url_for, return_url_for
 from payments.services import start_order_payment
+from shipping.services import create_labels, plan_shipments
+from shipping.tests.conftest import confirmed_order
 from tests.shop_pages import checkout_post, customer, english_left, readable_text, ukrainian_order, ukrainian_product
 
 pytestmark = pytest.mark.django_db
@@ -194,7 +196,7 @@ PAGES = {
     "login": (login, 200, "Уперше тут?", "New here?"),
     "login refused": (login_refused, 200, "Неправильна електронна пошта або пароль", "The e-mail or password"),
     "signup": (signup, 200, "Створіть обліковий запис", "Create an account"),
-    "signup refused": (signup_refused, 400, "Виправте, будь ласка, таке", "Please fix the following"),
+    "signup refused": (signup_refused, 400, "Будь ласка, виправте помилки", "Please fix the following"),
     "404": (not_found, 404, "Сторінку не знайдено", "Page not found"),
     "lockout": (locked_out, 429, "Вхід тимчасово заблоковано", "Login temporarily locked"),
 }
@@ -278,3 +280,29 @@ def test_the_cart_badge_in_english():
     client = Client()
     in_cart(client, "en", quantity=1)
     assert '<span class="badge" aria-label="1 item">1</span>' in client.get("/en/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("lang", "texts"),
+    [
+        ("uk", ["Накладна (ТТН)", "Спаковано: посилка чекає на передачу Новій Пошті.", "Посилка"]),
+        ("en", ["Waybill (TTN)", "Packed: the parcel is waiting to be handed to Nova Poshta.", "Parcel"]),
+    ],
+)
+def test_the_order_page_tells_the_parcel_and_its_waybill_in_the_pages_language(lang, texts):
+    # given an order whose Nova Poshta label the (sandbox) carrier created
+    order = confirmed_order()
+    plan_shipments()
+    assert create_labels() == 1
+    order.refresh_from_db()
+
+    # when the shopper opens its page in that language
+    with translation.override(lang):
+        response = Client().get(order.get_absolute_url())
+
+    # then the waybill and the parcel's state read in it
+    text = readable_text(response)
+    assert all(wanted in text for wanted in texts), text
+    assert order.tracking_number in text
+    if lang == "uk":
+        assert english_left(response, allowed=[*DATA, order.delivery_city, order.delivery_branch]) == []

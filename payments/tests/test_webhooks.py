@@ -145,11 +145,12 @@ def test_the_return_page_never_marks_anything_paid(sandbox, client):
     assert response.status_code == 302
     assert response["Location"] == order.get_absolute_url()
     page = client.get(order.get_absolute_url()).content.decode()
-    assert "Payment processing" in page
+    assert "Оплата обробляється" in page
     payment.refresh_from_db()
     assert payment.status == "pending"
     deliver(sandbox, payment)
-    assert 'Payment status</dt><dd class="payment-status">Paid' in client.get(order.get_absolute_url()).content.decode()
+    page = client.get(order.get_absolute_url()).content.decode()
+    assert 'Стан оплати</dt><dd class="payment-status">Оплачено' in page
 
 
 def test_late_payment_after_expiry_revives_the_order_when_stock_is_there(sandbox):
