@@ -14,13 +14,18 @@ from catalog.selectors import get_product_for_shoppers, list_products_for_shoppe
 from core.api import error_response
 from core.exceptions import NotFound, ValidationError
 
+TEXT_LANGUAGE = (
+    "In the language of Accept-Language (uk or en; Ukrainian by default), the Ukrainian text when the product "
+    "has no English one."
+)
+
 
 class ProductOutputSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     sku = serializers.CharField()
-    name = serializers.CharField()
+    name = serializers.CharField(help_text=TEXT_LANGUAGE)
     slug = serializers.SlugField()
-    description = serializers.CharField()
+    description = serializers.CharField(help_text=TEXT_LANGUAGE)
     price = serializers.IntegerField(help_text="Price in kopiyky (minor units): 49900 is 499.00 UAH.")
     currency = serializers.CharField(help_text="ISO 4217 code.")
     weight_grams = serializers.IntegerField()
@@ -50,7 +55,10 @@ class ProductListApi(APIView):
         tags=["catalog"],
         parameters=[
             OpenApiParameter(
-                "search", OpenApiTypes.STR, OpenApiParameter.QUERY, description="Words in the name or text, or a SKU."
+                "search",
+                OpenApiTypes.STR,
+                OpenApiParameter.QUERY,
+                description="Words in the name or text (Ukrainian or English, whatever the language), or a SKU.",
             )
         ],
         responses={

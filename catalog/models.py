@@ -21,7 +21,11 @@ class Product(models.Model):
     sku = models.CharField(
         _("SKU"), max_length=64, unique=True, error_messages={"unique": _("A product with this SKU already exists.")}
     )
-    name = models.CharField(pgettext_lazy("product", "name"), max_length=200)
+    name = models.CharField(
+        pgettext_lazy("product", "name"),
+        max_length=200,
+        help_text=_("Ukrainian is required; without an English name the English pages show the Ukrainian one."),
+    )
     slug = models.SlugField(_("slug"), max_length=220, unique=True, help_text=_("The product's address: /p/<slug>/."))
     description = models.TextField(_("description"), blank=True)
     price = models.PositiveBigIntegerField(_("price"), help_text=_("Price in kopiyky (minor units)."))

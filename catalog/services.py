@@ -12,6 +12,8 @@ from django.utils.translation import ngettext
 from catalog.exceptions import InvalidStockChange, OutOfStock, ProductUnavailable
 from catalog.models import Product, Reservation, Stock
 
+TEXT_COLUMNS = ("name_uk", "name_en", "description_uk", "description_en")
+
 
 def lock_stock(product_ids) -> dict[int, Stock]:
     """Lock the stock rows of these products in primary-key order (the global lock order)."""
@@ -211,4 +213,18 @@ def create_product(
     product.full_clean()
     product.save()
     Stock.objects.create(product=product, on_hand=on_hand)
+    return product
+
+
+@transaction.atomic
+def set_product_texts(
+    *, product_id: int, name: str, description: str, name_en: str = "", description_en: str = ""
+) -> Product:
+    """Replace a product's texts in both languages (`name`/`description` are the Ukrainian ones)."""
+    product = Product.objects.select_for_update().get(pk=product_id)
+    product.name_uk, product.name_en = name, name_en
+    product.description_uk, product.description_en = description, description_en
+    product.full_clean(exclude=["sku", "slug"])
+    # `name`/`description`: the untranslated columns, kept the Ukrainian texts (Product.save).
+    product.save(update_fields=[*TEXT_COLUMNS, "name", "description", "updated_at"])
     return product

@@ -35,12 +35,22 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name="product",
             name="name_en",
-            field=models.CharField(max_length=200, null=True, verbose_name="name"),
+            field=models.CharField(
+                help_text="Ukrainian is required; without an English name the English pages show the Ukrainian one.",
+                max_length=200,
+                null=True,
+                verbose_name="name",
+            ),
         ),
         migrations.AddField(
             model_name="product",
             name="name_uk",
-            field=models.CharField(max_length=200, null=True, verbose_name="name"),
+            field=models.CharField(
+                help_text="Ukrainian is required; without an English name the English pages show the Ukrainian one.",
+                max_length=200,
+                null=True,
+                verbose_name="name",
+            ),
         ),
         migrations.AlterField(
             model_name="product",
@@ -60,7 +70,11 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="product",
             name="name",
-            field=models.CharField(max_length=200, verbose_name="name"),
+            field=models.CharField(
+                help_text="Ukrainian is required; without an English name the English pages show the Ukrainian one.",
+                max_length=200,
+                verbose_name="name",
+            ),
         ),
         migrations.AlterField(
             model_name="product",

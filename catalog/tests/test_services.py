@@ -1,7 +1,9 @@
 """Stock invariants hold in the database whatever code runs."""
 
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import translation
 
 from catalog.exceptions import InvalidStockChange, OutOfStock
 from catalog.models import Reservation, Stock
@@ -10,6 +12,7 @@ from catalog.services import (
     fulfil_reservation,
     release_reservation,
     reserve_stock,
+    set_product_texts,
     set_stock_on_hand,
 )
 from tests.factories import ProductFactory
@@ -76,3 +79,35 @@ def test_on_hand_cannot_go_below_reserved():
 def test_create_product_makes_its_stock_row():
     product = create_product(sku="NEW-1", name="New", slug="new-1", price=1000, on_hand=7)
     assert (product.stock.on_hand, product.stock.reserved) == (7, 0)
+
+
+@pytest.mark.django_db
+def test_create_product_takes_the_ukrainian_texts_whatever_language_is_active():
+    with translation.override("en"):
+        product = create_product(sku="TEA-1", name="Зелений чай", name_en="Green tea", slug="green-tea", price=9900)
+    assert (product.name_uk, product.name_en, product.description_uk, product.description_en) == (
+        "Зелений чай",
+        "Green tea",
+        "",
+        "",
+    )
+
+
+@pytest.mark.django_db
+def test_set_product_texts_replaces_both_languages_and_refuses_an_empty_ukrainian_name():
+    product = ProductFactory(name="Чай", description="")
+    set_product_texts(
+        product_id=product.pk, name="Зелений чай", name_en="Green tea", description="Розсипний.", description_en=""
+    )
+    product.refresh_from_db()
+    assert (product.name_uk, product.name_en, product.description_uk, product.description_en) == (
+        "Зелений чай",
+        "Green tea",
+        "Розсипний.",
+        "",
+    )
+    with pytest.raises(DjangoValidationError) as excinfo:
+        set_product_texts(product_id=product.pk, name="", name_en="Green tea", description="")
+    assert "name_uk" in excinfo.value.message_dict
+    product.refresh_from_db()
+    assert product.name_uk == "Зелений чай"

@@ -1,7 +1,10 @@
+import re
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
+from django.utils.text import slugify
 
 from accounts.models import User
 from catalog.models import Product, Reservation, Stock
@@ -9,6 +12,7 @@ from demo.management.commands.seed_demo import DEFAULT_PASSWORD
 from directory.models import City, Warehouse
 from directory.selectors import resolve_delivery
 from orders.models import Order, OrderLine
+from tests.factories import ProductFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -141,3 +145,63 @@ def test_seed_demo_fills_the_directory_and_delivers_to_its_branches(settings):
         city, branch = resolve_delivery(city_ref=order.delivery_city_ref, warehouse_ref=order.delivery_warehouse_ref)
         assert (order.delivery_city, order.delivery_branch) == (city.name, branch.name)
     assert list(Order.objects.order_by("id").values_list("delivery_city", flat=True)) == ["Київ", "Львів", "Одеса"]
+
+
+CYRILLIC = re.compile(r"[А-ЩЬЮЯҐЄІЇа-щьюяґєії]")
+
+
+def test_seed_demo_is_a_ukrainian_shop_with_english_translations():
+    seed()
+
+    # every product has a Ukrainian name and description, and an English translation of both
+    for p in Product.objects.all():
+        ukrainian = [bool(CYRILLIC.search(text)) for text in (p.name_uk, p.description_uk)]
+        english = [bool(text) and not CYRILLIC.search(text) for text in (p.name_en, p.description_en)]
+        assert (ukrainian, english) == ([True, True], [True, True]), p.sku
+        assert p.slug == slugify(p.name_en)
+    tea = Product.objects.get(sku="KR-TEA-003")
+    assert (tea.name_uk, tea.name_en) == ("Закарпатський трав'яний чай у бляшанці", "Zakarpattia Herbal Tea Tin")
+    with translation.override("en"):
+        assert tea.name == "Zakarpattia Herbal Tea Tin"
+    assert tea.name == "Закарпатський трав'яний чай у бляшанці"
+    # the people are Ukrainian, with Ukrainian phone numbers, and the orders' lines name the products in Ukrainian
+    for user in User.objects.all():
+        assert CYRILLIC.search(user.full_name), user.email
+    customer = User.objects.get(email="customer@kramar.local")
+    assert (customer.full_name, customer.phone) == ("Олена Шевченко", "+380671234567")
+    assert set(OrderLine.objects.filter(sku="KR-KIT-002").values_list("name", flat=True)) == {
+        "Емальована каструля для борщу, 5 л"
+    }
+    assert {o.full_name for o in Order.objects.all()} == {"Олена Шевченко"}
+
+
+def test_seed_demo_gives_english_only_demo_products_their_ukrainian_texts_and_leaves_staff_edits():
+    # given a database seeded before the shop spoke Ukrainian (migration 0005 made the English
+    # texts the Ukrainian ones), where staff have since renamed one product
+    ProductFactory(
+        sku="KR-TEA-003",
+        slug="zakarpattia-herbal-tea-tin",
+        name="Zakarpattia Herbal Tea Tin",
+        description="Mountain thyme, mint and linden blossom, 100 g.",
+    )
+    ProductFactory(sku="KR-TEA-002", slug="opishnia-ceramic-mug-350-ml", name="Чашка від майстра", description="")
+
+    # when the demo data is loaded
+    out = seed()
+
+    # then the untouched one gets its Ukrainian texts and the English ones as its translation
+    tea = Product.objects.get(sku="KR-TEA-003")
+    assert (tea.name_uk, tea.name_en) == ("Закарпатський трав'яний чай у бляшанці", "Zakarpattia Herbal Tea Tin")
+    assert (tea.description_uk, tea.description_en) == (
+        "Гірський чебрець, м'ята й липовий цвіт, 100 г.",
+        "Mountain thyme, mint and linden blossom, 100 g.",
+    )
+    assert Product.objects.rewrite(False).filter(sku="KR-TEA-003").values_list("name", flat=True).get() == (
+        "Закарпатський трав'яний чай у бляшанці"
+    )
+    # and the staff's edit stays
+    mug = Product.objects.get(sku="KR-TEA-002")
+    assert (mug.name_uk, mug.name_en) == ("Чашка від майстра", None)
+    assert "products: 28 created, 2 already there" in out
+    assert "products: 1 loaded in English before now have their Ukrainian texts" in out
+    assert "have their Ukrainian texts" not in seed()
