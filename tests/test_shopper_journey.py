@@ -77,7 +77,7 @@ def test_a_shopper_finds_buys_and_sees_their_order(client):
     assertContains(placed, f"Дякуємо! Ваше замовлення №{order.number} оформлено.")
     assertContains(placed, f"<h1>Замовлення №{order.number}</h1>", html=True)
     assertContains(placed, f'<span class="status status-placed">{Order.Status.PLACED.label}</span>', html=True)
-    assertContains(placed, "Ми зателефонуємо вам на номер +380671234567, щоб підтвердити замовлення.")
+    assertContains(placed, "Ми зателефонуємо вам на номер +380 67 123 45 67, щоб підтвердити замовлення.")
     assert (order.customer, order.total, order.delivery_city) == (shopper, 259800, "Львів")
     assert (order.delivery_city_ref, order.delivery_warehouse_ref) == (lviv_5.city_id, lviv_5.ref)
     assert list(order.lines.values_list("name", "quantity", "line_total")) == [("Copper kettle", 2, 259800)]

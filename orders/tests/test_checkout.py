@@ -112,7 +112,7 @@ def test_out_of_stock_names_the_product_and_reserves_nothing():
     scarce = ProductFactory(name="Scarce thing", sku="SC-1", stock=1)
     with pytest.raises(OutOfStock) as excinfo:
         checkout({plenty.pk: 2, scarce.pk: 2})
-    assert str(excinfo.value) == "Not enough stock: Scarce thing (only 1 left)."
+    assert str(excinfo.value) == "Недостатньо товару на складі: Scarce thing (залишилось лише 1)."
     assert excinfo.value.extra["items"] == [{"sku": "SC-1", "name": "Scarce thing", "requested": 2, "available": 1}]
     assert Order.objects.count() == 0
     assert Reservation.objects.count() == 0

@@ -402,7 +402,7 @@ def test_out_of_stock_at_checkout_says_which_product_and_changes_nothing(client)
 
     # then the shopper is told what is short, and no order, reservation or cart change happened
     assert response.status_code == 409
-    assertContains(response, "Not enough stock: Copper kettle (only 1 left).", status_code=409)
+    assertContains(response, "Недостатньо товару на складі: Copper kettle (залишилось лише 1).", status_code=409)
     assertContains(response, "Залишилося лише 1 шт.", status_code=409)
     assert Order.objects.count() == 1
     assert stock_of(product) == (5, 4)
@@ -489,7 +489,7 @@ def test_order_page_shows_the_order_by_its_secret_token(client):
     )
     assertContains(response, "Copper kettle")
     assertContains(response, format_money(259800), count=4)  # total at the top, line total, subtotal, total
-    assertContains(response, "Olena Shevchenko<br>+380671234567<br>olena@example.com")
+    assertContains(response, "Olena Shevchenko<br>+380 67 123 45 67<br>olena@example.com")
     assertContains(response, "Нова Пошта<br>Kyiv<br>Branch No 1: Khreshchatyk St, 22")
     assertContains(response, "Ваш коментар: Call after 18:00")
     assert [(entry.to_status) for entry in response.context["history"]] == [confirmed]
