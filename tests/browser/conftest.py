@@ -3,8 +3,8 @@
 - The browser is the system's /usr/bin/chromium (`make test` installs it with apt when it is
   missing); Playwright's downloaded browsers are never used. Without the binary these tests skip
   with a message saying so, and only then.
-- One browser for the whole session (starting Chromium is the slow part); every test gets a
-  fresh context (its own cookies, so its own cart and session) and page.
+- One browser for all of them (starting Chromium is the slow part); every test gets a fresh
+  context (its own cookies, so its own cart and session) and page.
 - The site is pytest-django's `live_server`: a threaded server on the test database. Its tests
   are transactional (the server's threads must see committed rows), so the data migrations'
   rows (roles, chart of accounts) are restored for each one with serialized rollback.
@@ -24,23 +24,36 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-# Playwright's sync API runs an event loop in the test's thread, so Django sees an asyncio loop
-# there and refuses ORM calls (SynchronousOnlyOperation) from the test's own setup and asserts.
-# Nothing in these tests is actually async: the database work happens between browser calls, in
-# the same single thread. This is the documented switch for exactly that case.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser():
+    """One Chromium for all the browser tests, closed after the last of them.
+
+    Playwright's sync API runs an asyncio event loop in the test's thread for as long as it is
+    started, so Django takes every ORM call there (the test's own setup and asserts, the test
+    database's creation and flush) for one made inside async code and refuses it
+    (SynchronousOnlyOperation). Nothing here is async: the database work happens between browser
+    calls, in that one thread, so Django's documented switch DJANGO_ALLOW_ASYNC_UNSAFE is set
+    while Playwright runs. Package scope (not session) stops Playwright, its loop and the switch
+    before the rest of the suite runs.
+    """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"Chromium is not installed at {CHROMIUM}; apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
 @pytest.fixture

@@ -57,6 +57,7 @@ def test_the_order_list_is_ukrainian_and_fits_a_1280px_screen(open_page):
     # then it is in Ukrainian, lists every order with its customer, and needs no sideways scrolling
     assert page.locator("html").get_attribute("lang") == "uk"
     assert page.locator("#changelist-filter h2").first.text_content().strip() == "Відфільтрувати"  # "Filter"
+    assert "стан і оплата" in page.locator("#result_list thead").text_content().lower()  # the compact column
     rows = page.locator("#result_list tbody tr")
     assert rows.count() == 3
     listed = page.locator("#result_list tbody").inner_text()

@@ -32,6 +32,7 @@ pytestmark = [
     pytest.mark.xfail(
         not SHOP_HAS_LANGUAGE_SWITCH,
         reason="the header's language switch and the Ukrainian templates are not on this branch yet",
+        raises=AssertionError,  # a browser or server error still fails
         strict=True,
     ),
 ]
