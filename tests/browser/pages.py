@@ -1,7 +1,6 @@
 """What the browser tests ask of a page: its language, its layout, the header's language switch."""
 
 import pytest
-from django.conf import settings
 
 # Every browser test module's marks. Playwright's sync API keeps an asyncio loop in the test's
 # thread, so django-constance warns that runtime settings are read "inside an async loop" when
@@ -10,15 +9,6 @@ BROWSER_TEST = [
     pytest.mark.browser,
     pytest.mark.filterwarnings("ignore:Synchronous access to Constance setting:RuntimeWarning"),
 ]
-
-# The header's language switch (a <form class="language-switch"> posting to Django's
-# set_language) comes with the shop's translated templates (issue 10). Until they are on this
-# branch the Ukrainian journey cannot pass; it is marked as an expected failure that turns into
-# a failure of its own (strict) the moment the switch is there and the journey passes.
-SHOP_HAS_LANGUAGE_SWITCH = any(
-    "language-switch" in template.read_text(encoding="utf-8")
-    for template in (settings.BASE_DIR / "templates").rglob("*.html")
-)
 
 # Text the shop's templates said in English before issue 10: none of it may be left on a
 # Ukrainian page. (Whole phrases, so a product name or a brand cannot match by accident.)

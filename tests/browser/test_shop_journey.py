@@ -19,7 +19,6 @@ from shipping.carriers.sandbox import LVIV_REF
 from shipping.tests.conftest import ensure_sandbox_directory
 from tests.browser.pages import (
     BROWSER_TEST,
-    SHOP_HAS_LANGUAGE_SWITCH,
     assert_english,
     assert_no_horizontal_overflow,
     assert_ukrainian,
@@ -27,26 +26,15 @@ from tests.browser.pages import (
 )
 from tests.factories import ProductFactory
 
-pytestmark = [
-    *BROWSER_TEST,
-    pytest.mark.xfail(
-        not SHOP_HAS_LANGUAGE_SWITCH,
-        reason="the header's language switch and the Ukrainian templates are not on this branch yet",
-        raises=AssertionError,  # a browser or server error still fails
-        strict=True,
-    ),
-]
+pytestmark = BROWSER_TEST
 
 LAPTOP = (1280, 800)
 PHONE = (390, 844)
 
 
 def bilingual(field: str, uk: str, en: str) -> dict:
-    """The factory arguments for a translated product field (`name_uk`/`name_en` once the
-    catalogue is bilingual through django-modeltranslation; the one column before that)."""
-    if any(f.name == f"{field}_en" for f in Product._meta.get_fields()):
-        return {f"{field}_uk": uk, f"{field}_en": en}
-    return {field: uk}
+    """The factory arguments for a translated product field (django-modeltranslation)."""
+    return {f"{field}_uk": uk, f"{field}_en": en}
 
 
 def name_in(product: Product, language: str) -> str:
