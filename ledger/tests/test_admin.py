@@ -497,8 +497,8 @@ def test_the_integrity_page_fails_loudly_on_corrupted_books(client, caplog):
     assert failed == {"stored_balances": [(bank.pk, "bank", 1, 0)], "trial_balance": [("UAH", 1)]}
     html = response.content.decode()
     assert (
-        '<td><strong style="color:#ba2121">FAILED</strong></td>\n'
-        "      <td>every stored balance equals the sum of its account&#x27;s postings</td><td>1</td>\n"
+        '<td><strong style="color:#ba2121">НЕ ПРОЙДЕНО</strong></td>\n'
+        "      <td>кожен збережений баланс дорівнює сумі проводок свого рахунку</td><td>1</td>\n"
         f"      <td><code>({bank.pk}, &#x27;bank&#x27;, 1, 0)</code><br></td>"
     ) in html
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
