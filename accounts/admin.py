@@ -6,20 +6,22 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
 from django.core.exceptions import PermissionDenied
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from accounts.admin_language import my_language_view
 from accounts.models import User
 from core.admin import phone_in_search
 from core.money import format_money
 from ledger.selectors import wallet_of
 from ledger.services.adjustments import ADJUST_PERMISSION
 
-admin.site.site_header = "kramar back office"
-admin.site.site_title = "kramar back office"
-admin.site.index_title = "Back office"
+admin.site.site_header = _("kramar back office")
+admin.site.site_title = _("kramar back office")
+admin.site.index_title = _("Back office")
 
 # Who may log into the back office and what they may do there: only a superuser changes it,
 # so a Manager or Support agent with "change user" cannot promote anybody, themselves included.
@@ -51,14 +53,14 @@ class UserAdmin(DjangoUserAdmin):
     list_display = ("email", "full_name", "phone", "is_staff", "roles")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     search_fields = ("email", "full_name", "phone")
-    search_help_text = "E-mail, name or phone (any format)."
+    search_help_text = _("E-mail, name or phone (any format).")
     ordering = ("email",)
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Personal info", {"fields": ("full_name", "phone")}),
-        ("Access", {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
-        ("Store credit", {"fields": ("store_credit",)}),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (_("Personal info"), {"fields": ("full_name", "phone", "language")}),
+        (_("Access"), {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
+        (_("Store credit"), {"fields": ("store_credit",)}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (None, {"classes": ("wide",), "fields": ("email", "full_name", "phone", "password1", "password2")}),
@@ -67,7 +69,15 @@ class UserAdmin(DjangoUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("groups")
 
-    @admin.display(description="roles")
+    def get_urls(self):
+        mine = path(
+            "my-language/",
+            self.admin_site.admin_view(lambda request: my_language_view(self, request)),
+            name="accounts_user_my_language",
+        )
+        return [mine, *super().get_urls()]
+
+    @admin.display(description=_("roles"))
     def roles(self, obj):
         return ", ".join(sorted(group.name for group in obj.groups.all())) or "—"
 
@@ -77,12 +87,12 @@ class UserAdmin(DjangoUserAdmin):
             return queryset.filter(phone=phone), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.display(description="balance")
+    @admin.display(description=_("balance"))
     def store_credit_balance(self, obj):
         wallet = wallet_of(user_id=obj.pk) if obj.pk else None
         return format_money(wallet.balance if wallet else 0)
 
-    @admin.display(description="balance")
+    @admin.display(description=_("balance"))
     def store_credit(self, obj):
         """The balance and the link to change it, for those who may (get_fieldsets picks)."""
         balance = self.store_credit_balance(obj)

@@ -1,7 +1,9 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from core.validators import validate_ua_phone
 
@@ -50,12 +52,23 @@ class User(AbstractBaseUser, PermissionsMixin):
     Staff are users with is_staff and one or more role groups (accounts.roles).
     """
 
-    email = models.EmailField("e-mail", unique=True)
-    full_name = models.CharField(max_length=150, blank=True)
-    phone = models.CharField(max_length=13, blank=True, validators=[validate_ua_phone])
-    is_staff = models.BooleanField(default=False, help_text="Can log into the back office.")
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    email = models.EmailField(_("e-mail"), unique=True)
+    full_name = models.CharField(max_length=150, blank=True, verbose_name=_("full name"))
+    phone = models.CharField(max_length=13, blank=True, validators=[validate_ua_phone], verbose_name=_("phone"))
+    is_staff = models.BooleanField(
+        default=False, help_text=_("Can log into the back office."), verbose_name=_("is staff")
+    )
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    date_joined = models.DateTimeField(default=timezone.now, verbose_name=_("date joined"))
+    # The back office's language for this staff member (core.middleware.StaffLanguageMiddleware
+    # applies it in /admin/, over the cookie); blank: the shop's default, settings.LANGUAGE_CODE.
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        blank=True,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the back office for this person; empty: the shop's default (Ukrainian)."),
+    )
 
     objects = UserManager()
 
@@ -64,6 +77,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     REQUIRED_FIELDS: list[str] = []
 
     class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
         constraints = [models.UniqueConstraint(Lower("email"), name="user_email_ci_unique")]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.http import HttpResponseRedirect
 from django.middleware.locale import LocaleMiddleware
-from django.urls import translate_url
+from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
@@ -93,6 +93,8 @@ class StaffLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if request.method == "POST" and request.path_info == reverse("set_language"):
+            _remember_staff_choice(request)
         if request.path_info.startswith(ADMIN_PREFIXES):
             user = getattr(request, "user", None)
             signed_in = user is not None and user.is_authenticated
@@ -104,6 +106,22 @@ class StaffLanguageMiddleware:
         if request.path_info.startswith(ADMIN_PREFIXES):
             response.headers["Content-Language"] = translation.get_language()
         return response
+
+
+def _remember_staff_choice(request):
+    """The admin header's language switch (a POST to ``set_language`` whose ``next`` is in the
+    admin) also saves the choice as the staff member's ``User.language``, so the profile and
+    the cookie agree and the choice follows them to another browser. The shop's own switch
+    (``next`` outside /admin/) leaves the back office's preference alone."""
+    user = getattr(request, "user", None)
+    if user is None or not (user.is_authenticated and user.is_staff):
+        return
+    if not request.POST.get("next", "").startswith(ADMIN_PREFIXES):
+        return
+    chosen = _supported(request.POST.get("language"))
+    if chosen and chosen in dict(settings.LANGUAGES) and user.language != chosen:
+        user.language = chosen
+        user.save(update_fields=["language"])
 
 
 def _supported(code):

@@ -12,19 +12,25 @@ class IdempotencyKey(models.Model):
     its response is stored and replayed for every retry with the same body for 24 hours.
     """
 
-    owner = models.CharField(max_length=64, help_text="Who sent the key: user:<id> or anon.")
-    key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    request_hash = models.CharField(max_length=64)
-    lock_token = models.UUIDField()
-    locked_at = models.DateTimeField(null=True, blank=True)
-    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
-    response_body = models.TextField(null=True, blank=True, help_text="The JSON body exactly as first sent.")
-    response_headers = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField()
+    owner = models.CharField(
+        max_length=64, help_text=_("Who sent the key: user:<id> or anon."), verbose_name=_("owner")
+    )
+    key = models.CharField(max_length=255, verbose_name=_("key"))
+    method = models.CharField(max_length=10, verbose_name=_("method"))
+    path = models.CharField(max_length=500, verbose_name=_("path"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
+    lock_token = models.UUIDField(verbose_name=_("lock token"))
+    locked_at = models.DateTimeField(null=True, blank=True, verbose_name=_("locked at"))
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True, verbose_name=_("response status"))
+    response_body = models.TextField(
+        null=True, blank=True, help_text=_("The JSON body exactly as first sent."), verbose_name=_("response body")
+    )
+    response_headers = models.JSONField(default=dict, blank=True, verbose_name=_("response headers"))
+    created_at = models.DateTimeField(verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("idempotency key")
+        verbose_name_plural = _("idempotency keys")
         constraints = [models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_unique_per_owner")]
         indexes = [models.Index(fields=["created_at"], name="idempotency_key_created")]
 

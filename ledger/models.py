@@ -27,35 +27,48 @@ class Account(models.Model):
     """
 
     class Type(models.TextChoices):
-        ASSET = "asset", "Asset"
-        LIABILITY = "liability", "Liability"
-        EQUITY = "equity", "Equity"
-        REVENUE = "revenue", "Revenue"
-        EXPENSE = "expense", "Expense"
+        ASSET = "asset", pgettext_lazy("account type", "Asset")
+        LIABILITY = "liability", pgettext_lazy("account type", "Liability")
+        EQUITY = "equity", pgettext_lazy("account type", "Equity")
+        REVENUE = "revenue", pgettext_lazy("account type", "Revenue")
+        EXPENSE = "expense", pgettext_lazy("account type", "Expense")
 
     DEBIT_NORMAL = (Type.ASSET, Type.EXPENSE)
 
-    code = models.CharField(max_length=100)
-    name = models.CharField(max_length=200)
-    type = models.CharField(max_length=10, choices=Type.choices)
-    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY)
-    shard = models.PositiveSmallIntegerField(default=0)
-    is_hot = models.BooleanField(default=False, help_text="Sharded; locked last in every posting.")
-    normal_sign = models.SmallIntegerField(editable=False, help_text="+1 debit-normal, -1 credit-normal.")
-    balance = models.BigIntegerField(default=0, editable=False)
-    held = models.BigIntegerField(default=0, editable=False, help_text="Promised by active holds, not yet moved.")
-    version = models.BigIntegerField(default=0, editable=False)
-    allow_negative = models.BooleanField(default=True)
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_accounts"
+    code = models.CharField(max_length=100, verbose_name=_("code"))
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    type = models.CharField(max_length=10, choices=Type.choices, verbose_name=_("type"))
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, verbose_name=_("currency"))
+    shard = models.PositiveSmallIntegerField(default=0, verbose_name=_("shard"))
+    is_hot = models.BooleanField(
+        default=False, help_text=_("Sharded; locked last in every posting."), verbose_name=_("is hot")
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    normal_sign = models.SmallIntegerField(
+        editable=False, help_text=_("+1 debit-normal, -1 credit-normal."), verbose_name=_("normal sign")
+    )
+    balance = models.BigIntegerField(default=0, editable=False, verbose_name=_("balance"))
+    held = models.BigIntegerField(
+        default=0, editable=False, help_text=_("Promised by active holds, not yet moved."), verbose_name=_("held")
+    )
+    version = models.BigIntegerField(default=0, editable=False, verbose_name=_("version"))
+    allow_negative = models.BooleanField(default=True, verbose_name=_("allow negative"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="ledger_accounts",
+        verbose_name=_("owner"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = pgettext_lazy("ledger", "account")
+        verbose_name_plural = pgettext_lazy("ledger", "accounts")
         ordering = ["code", "currency", "shard"]
         permissions = [
-            ("adjust_wallet", "Can credit or debit a customer's store credit"),
-            ("verify_ledger", "Can run the ledger integrity check"),
+            ("adjust_wallet", _("Can credit or debit a customer's store credit")),
+            ("verify_ledger", _("Can run the ledger integrity check")),
         ]
         constraints = [
             models.UniqueConstraint(fields=["code", "currency", "shard"], name="account_code_currency_shard_unique"),
@@ -81,24 +94,39 @@ class Account(models.Model):
 class JournalEntry(models.Model):
     """One business event in the books: a set of postings that sum to zero per currency."""
 
-    idempotency_key = models.CharField(max_length=200)
-    request_hash = models.CharField(max_length=64)
-    kind = models.CharField(max_length=40)
-    memo = models.CharField(max_length=500, blank=True)
-    reference_type = models.CharField(max_length=40, blank=True, help_text="order, payment, shipment, staff...")
-    reference_id = models.CharField(max_length=64, blank=True)
+    idempotency_key = models.CharField(max_length=200, verbose_name=_("idempotency key"))
+    request_hash = models.CharField(max_length=64, verbose_name=_("request hash"))
+    kind = models.CharField(max_length=40, verbose_name=_("kind"))
+    memo = models.CharField(max_length=500, blank=True, verbose_name=_("memo"))
+    reference_type = models.CharField(
+        max_length=40, blank=True, help_text=_("order, payment, shipment, staff..."), verbose_name=_("reference type")
+    )
+    reference_id = models.CharField(max_length=64, blank=True, verbose_name=_("reference id"))
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("created by"),
     )
     reverses = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversals", db_index=False
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="reversals",
+        db_index=False,
+        verbose_name=_("reverses"),
     )
-    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False)
+    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False, verbose_name=_("created at"))
 
     class Meta:
-        verbose_name_plural = "journal entries"
+        verbose_name = _("journal entry")
+        verbose_name_plural = _("journal entries")
         ordering = ["-id"]
-        permissions = [("reverse_journalentry", "Can post a reversing entry")]
+        permissions = [("reverse_journalentry", _("Can post a reversing entry"))]
         # Every index is paid for on every posting: only the ones lookups need. (A unique
         # constraint, not unique=True, so Django adds no LIKE index for the key.)
         constraints = [
@@ -120,17 +148,32 @@ class Posting(models.Model):
     # No foreign-key constraints here on purpose: the deferred trigger in ledger/sql.py checks,
     # once per entry at commit, that the entry exists and that each account exists and has
     # the posting's currency. Two foreign keys per posting cost ~17% of posting throughput.
-    entry = models.ForeignKey(JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False)
-    account = models.ForeignKey(
-        Account, on_delete=models.PROTECT, related_name="postings", db_constraint=False, db_index=False
+    entry = models.ForeignKey(
+        JournalEntry, on_delete=models.PROTECT, related_name="postings", db_constraint=False, verbose_name=_("entry")
     )
-    currency = models.CharField(max_length=3)
-    amount = models.BigIntegerField(help_text="Minor units; debit positive, credit negative.")
-    balance_after = models.BigIntegerField(help_text="The account's balance (normal side) after this posting.")
-    account_version = models.BigIntegerField(help_text="Gap-free per account: 1, 2, 3...")
-    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False)
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="postings",
+        db_constraint=False,
+        db_index=False,
+        verbose_name=pgettext_lazy("ledger", "account"),
+    )
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    amount = models.BigIntegerField(
+        help_text=_("Minor units; debit positive, credit negative."), verbose_name=_("amount")
+    )
+    balance_after = models.BigIntegerField(
+        help_text=_("The account's balance (normal side) after this posting."), verbose_name=_("balance after")
+    )
+    account_version = models.BigIntegerField(
+        help_text=_("Gap-free per account: 1, 2, 3..."), verbose_name=_("account version")
+    )
+    created_at = models.DateTimeField(db_default=models.functions.Now(), editable=False, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("posting")
+        verbose_name_plural = _("postings")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=~models.Q(amount=0), name="posting_amount_non_zero"),
@@ -149,28 +192,41 @@ class Hold(models.Model):
     """
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        POSTED = "posted", "Posted"
-        VOIDED = "voided", "Voided"
-        EXPIRED = "expired", "Expired"
+        ACTIVE = "active", pgettext_lazy("hold status", "Active")
+        POSTED = "posted", pgettext_lazy("hold status", "Posted")
+        VOIDED = "voided", pgettext_lazy("hold status", "Voided")
+        EXPIRED = "expired", pgettext_lazy("hold status", "Expired")
 
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="holds", db_constraint=False)
-    amount = models.BigIntegerField()
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    reference_type = models.CharField(max_length=40, blank=True)
-    reference_id = models.CharField(max_length=64, blank=True)
-    memo = models.CharField(max_length=500, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-    posted_amount = models.BigIntegerField(null=True, blank=True)
-    resolution_entry = models.OneToOneField(
-        JournalEntry, null=True, blank=True, on_delete=models.PROTECT, related_name="resolved_hold"
+    account = models.ForeignKey(
+        Account,
+        on_delete=models.PROTECT,
+        related_name="holds",
+        db_constraint=False,
+        verbose_name=pgettext_lazy("ledger", "account"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    resolved_at = models.DateTimeField(null=True, blank=True)
+    amount = models.BigIntegerField(verbose_name=_("amount"))
+    currency = models.CharField(max_length=3, verbose_name=_("currency"))
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE, verbose_name=_("status"))
+    idempotency_key = models.CharField(max_length=200, unique=True, verbose_name=_("idempotency key"))
+    reference_type = models.CharField(max_length=40, blank=True, verbose_name=_("reference type"))
+    reference_id = models.CharField(max_length=64, blank=True, verbose_name=_("reference id"))
+    memo = models.CharField(max_length=500, blank=True, verbose_name=_("memo"))
+    expires_at = models.DateTimeField(null=True, blank=True, verbose_name=_("expires at"))
+    posted_amount = models.BigIntegerField(null=True, blank=True, verbose_name=_("posted amount"))
+    resolution_entry = models.OneToOneField(
+        JournalEntry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resolved_hold",
+        verbose_name=_("resolution entry"),
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    resolved_at = models.DateTimeField(null=True, blank=True, verbose_name=_("resolved at"))
 
     class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
         constraints = [
             models.CheckConstraint(condition=models.Q(amount__gt=0), name="hold_amount_positive"),
             models.CheckConstraint(
@@ -212,7 +268,9 @@ class WalletAdjustmentRequest(models.Model):
     direction = models.CharField(_("direction"), max_length=6, choices=Direction.choices)
     amount = models.BigIntegerField(_("amount, kopiyky"))
     reason = models.CharField(_("reason"), max_length=300, help_text=_("Shown to the customer."))
-    token = models.CharField(max_length=64, unique=True, help_text=_("The form's one-time token."))
+    token = models.CharField(
+        max_length=64, unique=True, help_text=_("The form's one-time token."), verbose_name=_("token")
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("asked by")

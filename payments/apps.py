@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 # Ledger money at each provider must equal what payments say was captured, less fees, refunds
 # and lost chargebacks (DESIGN.md: the integrity check compares ledger totals with payments
@@ -21,7 +22,7 @@ PROVIDER_TOTALS_CHECK = (
 
 class PaymentsConfig(AppConfig):
     name = "payments"
-    verbose_name = "Payments"
+    verbose_name = _("Payments")
 
     def ready(self):
         # Imported here, not at the top: they need the app registry (models) loaded.

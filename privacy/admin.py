@@ -57,8 +57,8 @@ class PrivacyUserAdmin(UserAdmin):
             self,
             request,
             act_on_each(rows, anonymise),
-            done=_("Anonymised {count}: {rows}."),
-            failed=_("{count} not anonymised: {rows}."),
+            done=_("Anonymised ({count}): {rows}."),
+            failed=_("Not anonymised ({count}): {rows}."),
         )
 
 

@@ -44,7 +44,7 @@ def test_retry_makes_dead_messages_due_and_publishes_them(client, db, real_broke
 
     response = client.post(URL, {"action": "retry_selected", "_selected_action": [dead.pk, sent.pk]}, follow=True)
 
-    assert messages_of(response) == ["1 message(s) made due again; 1 published now, 0 still failing."]
+    assert messages_of(response) == ["Знову до відправлення: 1; опубліковано зараз: 1; досі не вдається: 0."]
     dead.refresh_from_db()
     assert (dead.dead_at, dead.sent_at is not None, dead.attempts) == (None, True, 1)
     assert [m["id"] for m in real_broker.queued()] == [f"outbox-{dead.pk}"]
@@ -59,4 +59,4 @@ def test_retry_needs_its_permission(client, db):
 
     viewer.user_permissions.add(Permission.objects.get(codename="retry_outboxmessage"))
     choices = dict(client.get(URL).context["action_form"].fields["action"].choices)
-    assert str(choices["retry_selected"]) == "Retry the selected unsent messages now"
+    assert str(choices["retry_selected"]) == "Повторно надіслати вибрані ненадіслані повідомлення зараз"

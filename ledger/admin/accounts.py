@@ -2,7 +2,9 @@
 
 import csv
 import uuid
+from dataclasses import asdict
 from datetime import datetime, time, timedelta
+from types import SimpleNamespace
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -10,7 +12,8 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core import runtime
 from core.admin import ReadOnlyAdmin
@@ -56,11 +59,11 @@ class AccountAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     change_list_template = "admin/ledger/account/change_list.html"
 
-    @admin.display(description="balance", ordering="balance")
+    @admin.display(description=_("balance"), ordering="balance")
     def balance_display(self, account):
         return format_money(account.balance, account.currency)
 
-    @admin.display(description="on hold", ordering="held")
+    @admin.display(description=_("on hold"), ordering="held")
     def held_display(self, account):
         return format_money(account.held, account.currency) if account.held else ""
 
@@ -86,9 +89,9 @@ class AccountAdmin(ReadOnlyAdmin):
             "admin/ledger/trial_balance.html",
             self._context(
                 request,
-                f"Balances and trial balance ({currency})",
+                gettext("Balances and trial balance (%(currency)s)") % {"currency": currency},
                 currency=currency,
-                trial=trial_balance(currency=currency),
+                trial=_with_type_labels(trial_balance(currency=currency)),
             ),
         )
 
@@ -113,7 +116,12 @@ class AccountAdmin(ReadOnlyAdmin):
             request,
             "admin/ledger/statement.html",
             self._context(
-                request, "Account statement", form=form, lines=lines, opening=opening, query=request.GET.urlencode()
+                request,
+                gettext("Account statement"),
+                form=form,
+                lines=lines,
+                opening=opening,
+                query=request.GET.urlencode(),
             ),
         )
 
@@ -152,11 +160,27 @@ class AccountAdmin(ReadOnlyAdmin):
         if request.method == "POST":
             report = verify_ledger()
             if report.ok:
-                self.message_user(request, f"Integrity check passed: {report.summary()}.", messages.SUCCESS)
+                self.message_user(
+                    request,
+                    gettext("Integrity check passed: %(summary)s.") % {"summary": _summary(report)},
+                    messages.SUCCESS,
+                )
             else:
-                self.message_user(request, f"INTEGRITY CHECK FAILED: {report.summary()}.", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("INTEGRITY CHECK FAILED: %(summary)s.") % {"summary": _summary(report)},
+                    messages.ERROR,
+                )
         return TemplateResponse(
-            request, "admin/ledger/integrity.html", self._context(request, "Ledger integrity check", report=report)
+            request,
+            "admin/ledger/integrity.html",
+            self._context(
+                request,
+                gettext("Ledger integrity check"),
+                report=report,
+                summary=report and _summary(report),
+                checks=[_check_for_staff(check) for check in report.checks] if report else [],
+            ),
         )
 
     def store_credit_view(self, request):
@@ -184,7 +208,7 @@ class AccountAdmin(ReadOnlyAdmin):
             form = WalletAdjustmentForm(initial={"token": uuid.uuid4().hex, "email": request.GET.get("email", "")})
         context = self._context(
             request,
-            _("Customer store credit"),
+            gettext("Customer store credit"),
             form=form,
             threshold=runtime.wallet_credit_approval_threshold(),
             queue_url=reverse("admin:ledger_walletadjustmentrequest_changelist"),
@@ -195,16 +219,51 @@ class AccountAdmin(ReadOnlyAdmin):
         wanted = adjustment.request
         values = {"amount": format_money(wanted.amount, wanted.currency), "email": email, "id": wanted.pk}
         if wanted.status == wanted.Status.PENDING:
-            text = _(
+            text = gettext(
                 "Asked for approval: %(amount)s of store credit to %(email)s waits for a second person "
                 "(request #%(id)s)."
             )
             level = messages.WARNING
         elif wanted.direction == wanted.Direction.CREDIT:
-            text, level = _("Gave %(amount)s of store credit to %(email)s."), messages.SUCCESS
+            text, level = gettext("Gave %(amount)s of store credit to %(email)s."), messages.SUCCESS
         else:
-            text, level = _("Took back %(amount)s of store credit from %(email)s."), messages.SUCCESS
+            text, level = gettext("Took back %(amount)s of store credit from %(email)s."), messages.SUCCESS
         text = text % values
         if not adjustment.created:
-            text = text[:-1] + _(" (this form was already submitted; nothing more was done).")
+            text = text[:-1] + gettext(" (this form was already submitted; nothing more was done).")
         self.message_user(request, text, level)
+
+
+def _summary(report) -> str:
+    """The integrity report's one-line summary for staff, in their language (summary() is the log's)."""
+    failed = [c.name for c in report.checks if not c.ok]
+    values = {"entries": report.entries, "postings": report.postings, "accounts": report.accounts}
+    head = gettext("%(entries)s entries, %(postings)s postings, %(accounts)s accounts") % values
+    if failed:
+        return gettext("%(head)s: FAILED %(checks)s") % {"head": head, "checks": ", ".join(failed)}
+    return gettext("%(head)s: all %(count)s checks passed") % {"head": head, "count": len(report.checks)}
+
+
+def _with_type_labels(trial: dict) -> dict:
+    """The trial balance with each row's account type as staff read it ("Актив", not "asset")."""
+    labels = dict(Account.Type.choices)
+    rows = [SimpleNamespace(**asdict(row), type_label=labels.get(row.type, row.type)) for row in trial["rows"]]
+    return {**trial, "rows": rows}
+
+
+# The integrity checks as staff read them; the command line and the logs keep ledger.integrity's words.
+CHECK_DESCRIPTIONS = {
+    "balanced": _("every journal entry sums to zero per currency and has two or more postings"),
+    "stored_balances": _("every stored balance equals the sum of its account's postings"),
+    "versions": _("account versions are gap-free: 1..n for n postings, n = the account's version"),
+    "running_balances": _("each posting's balance_after is the running sum of its account"),
+    "holds": _("each account's held amount equals its active holds"),
+    "limits": _("no limited account is below zero"),
+    "reversals": _("each reversal is the exact opposite of the entry it reverses"),
+    "trial_balance": _("the trial balance is zero in every currency (debit-normal = credit-normal balances)"),
+}
+
+
+def _check_for_staff(check) -> SimpleNamespace:
+    description = CHECK_DESCRIPTIONS.get(check.name, check.description)
+    return SimpleNamespace(ok=check.ok, description=description, failures=check.failures, examples=check.examples)

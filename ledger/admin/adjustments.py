@@ -81,8 +81,8 @@ class WalletAdjustmentRequestAdmin(ReadOnlyAdmin):
             self,
             request,
             report,
-            done=_("Approved and posted {count}: {rows}."),
-            failed=_("{count} not approved: {rows}."),
+            done=_("Approved and posted ({count}): {rows}."),
+            failed=_("Not approved ({count}): {rows}."),
         )
 
     @admin.action(description=gettext_lazy("Reject the selected requests"), permissions=["approve"])
@@ -92,5 +92,5 @@ class WalletAdjustmentRequestAdmin(ReadOnlyAdmin):
 
         report = act_on_each(self._rows(queryset), reject)
         message_bulk_report(
-            self, request, report, done=_("Rejected {count}: {rows}."), failed=_("{count} not rejected: {rows}.")
+            self, request, report, done=_("Rejected ({count}): {rows}."), failed=_("Not rejected ({count}): {rows}.")
         )

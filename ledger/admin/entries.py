@@ -5,8 +5,8 @@ from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
 from core.money import format_money
@@ -29,11 +29,11 @@ class PostingInline(admin.TabularInline):
     def has_change_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="amount (debit +, credit −)")
+    @admin.display(description=_("amount (debit +, credit −)"))
     def signed_amount(self, posting):
         return format_money(posting.amount, posting.currency)
 
-    @admin.display(description="balance after")
+    @admin.display(description=_("balance after"))
     def balance_after_display(self, posting):
         return format_money(posting.balance_after, posting.currency)
 
@@ -71,26 +71,26 @@ class JournalEntryAdmin(ReadOnlyAdmin):
         reversal = JournalEntry.objects.filter(reverses=OuterRef("pk"))
         return super().get_queryset(request).annotate(is_reversed=Exists(reversal))
 
-    @admin.display(description="refers to")
+    @admin.display(description=_("refers to"))
     def reference(self, entry):
         return f"{entry.reference_type} {entry.reference_id}".strip() or "—"
 
-    @admin.display(description="reversal")
+    @admin.display(description=_("reversal"))
     def reversal_state(self, entry):
         if entry.reverses_id:
-            return f"reverses #{entry.reverses_id}"
-        return "reversed" if entry.is_reversed else ""
+            return gettext("reverses #%(id)s") % {"id": entry.reverses_id}
+        return gettext("reversed") if entry.is_reversed else ""
 
-    @admin.display(description=gettext_lazy("approved by"))
+    @admin.display(description=_("approved by"))
     def approval(self, entry):
         """Who approved a staff store-credit change (created_by is who asked for it)."""
         adjustment = WalletAdjustmentRequest.objects.filter(entry=entry).select_related("approved_by").first()
         url = reverse("admin:ledger_walletadjustmentrequest_change", args=[adjustment.pk])
         if adjustment.approved_by is None:
-            return format_html('<a href="{}">#{}</a> {}', url, adjustment.pk, _("no approval needed"))
+            return format_html('<a href="{}">#{}</a> {}', url, adjustment.pk, gettext("no approval needed"))
         return format_html('<a href="{}">#{}</a> {}', url, adjustment.pk, adjustment.approved_by)
 
-    @admin.display(description="reversed by")
+    @admin.display(description=_("reversed by"))
     def reversed_by_link(self, entry):
         reversal = JournalEntry.objects.filter(reverses=entry).first()
         if reversal is None:
@@ -101,7 +101,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
     def has_reverse_permission(self, request):
         return request.user.has_perm("ledger.reverse_journalentry")
 
-    @admin.action(description="Reverse selected entries (asks for a reason)", permissions=["reverse"])
+    @admin.action(description=_("Reverse selected entries (asks for a reason)"), permissions=["reverse"])
     def reverse_entries(self, request, queryset):
         form = ReversalForm(request.POST if "apply" in request.POST else None)
         if "apply" in request.POST and form.is_valid():
@@ -109,15 +109,15 @@ class JournalEntryAdmin(ReadOnlyAdmin):
 
             def reverse_one(entry_id: int) -> None:
                 if not reverse_entry(entry_id=entry_id, reason=reason, by=request.user).created:
-                    raise AlreadyReversed(_("already reversed"))
+                    raise AlreadyReversed(gettext("already reversed"))
 
             rows = [(pk, f"#{pk}") for pk in queryset.order_by("id").values_list("pk", flat=True)]
             message_bulk_report(
                 self,
                 request,
                 act_on_each(rows, reverse_one),
-                done=_("Reversed {count}: {rows}."),
-                failed=_("{count} not reversed: {rows}."),
+                done=gettext("Reversed ({count}): {rows}."),
+                failed=gettext("Not reversed ({count}): {rows}."),
             )
             return None
         return TemplateResponse(
@@ -125,7 +125,7 @@ class JournalEntryAdmin(ReadOnlyAdmin):
             "admin/ledger/reverse_entries.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Reverse journal entries",
+                "title": gettext("Reverse journal entries"),
                 "entries": queryset,
                 "form": form,
                 "opts": self.model._meta,
@@ -151,6 +151,6 @@ class HoldAdmin(ReadOnlyAdmin):
     search_fields = ("=id", "=reference_id", "account__code")
     list_select_related = ("account",)
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount_display(self, hold):
         return format_money(hold.amount, hold.currency)

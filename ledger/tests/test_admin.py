@@ -233,7 +233,7 @@ def test_even_a_superuser_cannot_add_change_or_delete_ledger_rows(superuser, cli
     # then every write is refused and the books are exactly as they were
     assert statuses == {model: [403, 403, 403, 403, 403] for model in rows}
     assert bulk_delete.status_code == 302
-    assert messages_of(bulk_delete) == [("warning", "No action selected.")]
+    assert messages_of(bulk_delete) == [("warning", "Дія не обрана.")]
     assert books() == before
 
 
@@ -289,8 +289,8 @@ def test_the_entry_list_marks_reversed_entries_and_reversals(client):
 
     html = response.content.decode()
     assert [e.pk for e in response.context["cl"].result_list] == [reversal.entry_id, entry.pk]
-    assert f'<td class="field-reversal_state">reverses #{entry.pk}</td>' in html
-    assert '<td class="field-reversal_state">reversed</td>' in html
+    assert f'<td class="field-reversal_state">сторнує №{entry.pk}</td>' in html
+    assert '<td class="field-reversal_state">сторновано</td>' in html
     assert '<td class="field-reference">payment 7</td>' in html
 
 
@@ -338,10 +338,10 @@ def test_the_account_list_links_the_ledger_pages_by_permission(client):
     response = client.get(ACCOUNTS_URL)
 
     for url, label in [
-        (TRIAL_BALANCE_URL, "Balances &amp; trial balance"),
-        (STATEMENT_URL, "Statement"),
-        (INTEGRITY_URL, "Integrity check"),
-        (STORE_CREDIT_URL, "Store credit"),
+        (TRIAL_BALANCE_URL, "Залишки й оборотно-сальдова відомість"),
+        (STATEMENT_URL, "Виписка"),
+        (INTEGRITY_URL, "Перевірка цілісності"),
+        (STORE_CREDIT_URL, "Бонусні кошти"),
     ]:
         assertContains(response, f'<li><a href="{url}">{label}</a></li>', html=True, count=1)
 
@@ -500,11 +500,11 @@ def test_the_integrity_page_runs_the_check_on_post_and_says_it_passed(client):
     response = client.post(INTEGRITY_URL)
 
     assert shown.context["report"] is None
-    summary = f"1 entries, 3 postings, {CHART_ACCOUNTS} accounts: all 8 checks passed"
-    assert messages_of(response) == [("success", f"Integrity check passed: {summary}.")]
+    summary = f"записів: 1, проводок: 3, рахунків: {CHART_ACCOUNTS}; перевірок пройдено: 8"
+    assert messages_of(response) == [("success", f"Перевірку цілісності пройдено: {summary}.")]
     assert response.context["report"].ok is True
     assertContains(response, f'<h2 style="margin-top:1.5em;">{summary}</h2>', html=True)
-    assertNotContains(response, "FAILED")
+    assertNotContains(response, "НЕ ПРОЙДЕНО")
 
 
 def test_the_integrity_page_fails_loudly_on_corrupted_books(client, caplog):
@@ -518,15 +518,15 @@ def test_the_integrity_page_fails_loudly_on_corrupted_books(client, caplog):
         response = client.post(INTEGRITY_URL)
 
     # then the page, the message and the log all say so, naming the offending account
-    summary = f"0 entries, 0 postings, {CHART_ACCOUNTS} accounts: FAILED stored_balances, trial_balance"
-    assert messages_of(response) == [("error", f"INTEGRITY CHECK FAILED: {summary}.")]
+    summary = f"записів: 0, проводок: 0, рахунків: {CHART_ACCOUNTS}; не пройдено: stored_balances, trial_balance"
+    assert messages_of(response) == [("error", f"ПЕРЕВІРКУ ЦІЛІСНОСТІ НЕ ПРОЙДЕНО: {summary}.")]
     assertContains(response, f'<h2 style="margin-top:1.5em;color:#ba2121">{summary}</h2>', html=True)
     failed = {c.name: c.examples for c in response.context["report"].checks if not c.ok}
     assert failed == {"stored_balances": [(bank.pk, "bank", 1, 0)], "trial_balance": [("UAH", 1)]}
     html = response.content.decode()
     assert (
-        '<td><strong style="color:#ba2121">FAILED</strong></td>\n'
-        "      <td>every stored balance equals the sum of its account&#x27;s postings</td><td>1</td>\n"
+        '<td><strong style="color:#ba2121">НЕ ПРОЙДЕНО</strong></td>\n'
+        "      <td>кожен збережений баланс дорівнює сумі проводок свого рахунку</td><td>1</td>\n"
         f"      <td><code>({bank.pk}, &#x27;bank&#x27;, 1, 0)</code><br></td>"
     ) in html
     errors = [r for r in caplog.records if r.levelno == logging.ERROR]
@@ -558,7 +558,7 @@ def test_finance_reverses_an_entry_after_giving_a_reason(client):
     assert nothing_yet == 1
     assertRedirects(applied, ENTRIES_URL, fetch_redirect_response=False)
     reversal = JournalEntry.objects.get(reverses=entry)
-    assert messages_of(applied) == [("success", f"Reversed 1: #{entry.pk}.")]
+    assert messages_of(applied) == [("success", f"Сторновано (1): #{entry.pk}.")]
     assert (reversal.kind, reversal.memo, reversal.created_by) == (
         "reversal",
         f"Reversal of #{entry.pk}: Test payment",
@@ -577,7 +577,7 @@ def test_a_reversal_needs_a_reason(client):
     response = client.post(ENTRIES_URL, reverse_action([entry], reason="  ", apply="Post the reversals"))
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    assert response.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert JournalEntry.objects.count() == 1
 
 
@@ -598,7 +598,7 @@ def test_an_entry_is_reversed_only_once(client):
     assert messages_of(response) == [
         (
             "error",
-            f"2 not reversed: #{entry.pk} (already reversed); "
+            f"Не сторновано (2): #{entry.pk} (уже сторновано); "
             f"#{reversal_id} (A reversal cannot itself be reversed; post a new entry instead).",
         )
     ]
@@ -620,7 +620,9 @@ def test_a_reversal_that_would_overdraw_a_wallet_is_refused(client):
     )
 
     # then it is refused and the wallet keeps its 40.00
-    assert messages_of(response) == [("error", f"1 not reversed: #{credit.entry_id} ({NOT_ENOUGH_FUNDS.rstrip('.')}).")]
+    assert messages_of(response) == [
+        ("error", f"Не сторновано (1): #{credit.entry_id} ({NOT_ENOUGH_FUNDS.rstrip('.')}).")
+    ]
     assert books() == before
     assert ensure_wallet(user_id=customer.pk).balance == 4000
 
@@ -674,7 +676,7 @@ def test_staff_give_store_credit_and_the_customer_gets_an_email(client, django_c
 
     # then the wallet holds 15 050 kopiyky, the entry names who and why, and one e-mail went out
     assertRedirects(response, STORE_CREDIT_URL, fetch_redirect_response=False)
-    assert messages_of(response) == [("success", f"Gave 150,50{NBSP}₴ of store credit to olena@example.com.")]
+    assert messages_of(response) == [("success", f"Нараховано 150,50{NBSP}₴ бонусних коштів для olena@example.com.")]
     wallet = ensure_wallet(user_id=customer.pk)
     assert (wallet.balance, wallet.held) == (15050, 0)
     entry = JournalEntry.objects.get(postings__account=wallet)
@@ -699,10 +701,11 @@ def test_submitting_the_same_form_twice_credits_once(client, django_capture_on_c
         first = client.post(STORE_CREDIT_URL, data, follow=True)
         second = client.post(STORE_CREDIT_URL, data, follow=True)
 
-    assert [str(m) for m in first.context["messages"]] == [f"Gave 100,00{NBSP}₴ of store credit to taras@example.com."]
+    gave = f"Нараховано 100,00{NBSP}₴ бонусних коштів для taras@example.com."
+    assert [str(m) for m in first.context["messages"]] == [gave]
     assert [str(m) for m in second.context["messages"]] == [
-        f"Gave 100,00{NBSP}₴ of store credit to taras@example.com"
-        " (this form was already submitted; nothing more was done)."
+        f"Нараховано 100,00{NBSP}₴ бонусних коштів для taras@example.com"
+        " (цю форму вже надіслано; більше нічого не зроблено)."
     ]
     assert ensure_wallet(user_id=customer.pk).balance == 10000
     assert JournalEntry.objects.filter(kind="wallet_credit").count() == 1
@@ -719,8 +722,8 @@ def test_the_same_token_with_another_amount_is_refused(client):
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        f"This form was already submitted with other details (request #{WalletAdjustmentRequest.objects.get().pk});"
-        " open a fresh form."
+        f"Цю форму вже надіслано з іншими даними (запит №{WalletAdjustmentRequest.objects.get().pk});"
+        " відкрийте нову форму."
     ]
     assert ensure_wallet(user_id=customer.pk).balance == 10000
 
@@ -753,7 +756,7 @@ def test_taking_back_store_credit(client, funded_wallet, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(STORE_CREDIT_URL, data)
 
-    assert messages_of(response) == [("success", f"Took back 40,00{NBSP}₴ of store credit from {customer.email}.")]
+    assert messages_of(response) == [("success", f"Списано 40,00{NBSP}₴ бонусних коштів у {customer.email}.")]
     wallet.refresh_from_db()
     assert wallet.balance == 6000
     assert len(mail.outbox) == 1
@@ -766,7 +769,7 @@ def test_an_unknown_email_is_a_form_error(client):
     response = client.post(STORE_CREDIT_URL, store_credit_form(client, email="nobody@example.com", amount="10"))
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"email": ["No active customer has this e-mail."]}
+    assert response.context["form"].errors == {"email": ["Немає активного покупця з таким e-mail."]}
     assert books() == before
 
 
@@ -796,7 +799,7 @@ def test_amounts_are_read_the_way_people_type_them(client, typed, kopiyky):
         ("sNaN", NOT_AN_AMOUNT),
         ("1e400", NOT_AN_AMOUNT),
         ("1000000.01", f"За один раз — не більше 1\u202f000\u202f000,00{NBSP}₴."),
-        ("", "This field is required."),
+        ("", "Це поле обов'язкове."),
     ],
 )
 def test_amounts_that_are_not_money_are_form_errors(client, typed, error):
@@ -817,7 +820,7 @@ def test_a_reason_is_required(client):
 
     response = client.post(STORE_CREDIT_URL, store_credit_form(client, email=customer.email, amount="5", reason=""))
 
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    assert response.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert Account.objects.filter(owner=customer).exists() is False
 
 

@@ -40,8 +40,8 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 QUEUE_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
-OWN_WALLET = "Nobody may credit or debit their own store credit; ask a colleague."
-SELF_APPROVAL = "You asked for this adjustment; a second person must approve it."
+OWN_WALLET = "Ніхто не може нараховувати чи списувати власні бонусні кошти; попросіть колегу."
+SELF_APPROVAL = "Ви попросили про цю зміну; схвалити її має інша людина."
 
 
 def ask(by, customer, amount, direction="credit", reason="Sorry for the late parcel"):
@@ -175,8 +175,8 @@ def test_a_credit_above_the_threshold_waits_for_approval_in_the_admin(client, dj
     assert messages_of(response) == [
         (
             "warning",
-            f"Asked for approval: 1\u202f000,01{NBSP}₴ of store credit to taras@example.com waits for a second "
-            f"person (request #{request.pk}).",
+            f"Надіслано на схвалення: 1\u202f000,01{NBSP}₴ бонусних коштів для taras@example.com чекають на другу "
+            f"людину (запит №{request.pk}).",
         )
     ]
     assert (request.status, request.amount, request.requested_by, request.entry) == ("pending", 100001, support, None)
@@ -238,7 +238,7 @@ def test_a_second_person_approves_and_the_credit_names_both(client, django_captu
         response = client.post(QUEUE_URL, {"action": "approve_selected", "_selected_action": [request.pk]})
 
     # then it is posted once, naming who asked (the entry) and who approved (the request)
-    assert messages_of(response) == [("success", f"Approved and posted 1: #{request.pk}.")]
+    assert messages_of(response) == [("success", f"Схвалено й проведено (1): #{request.pk}.")]
     request.refresh_from_db()
     assert (request.status, request.approved_by, request.requested_by) == ("posted", finance, support)
     assert request.decided_at is not None
@@ -267,7 +267,7 @@ def test_the_requester_cannot_approve_their_own_request(client):
     response = client.post(QUEUE_URL, {"action": "approve_selected", "_selected_action": [request.pk]})
 
     # then it is refused both ways and still waits
-    assert messages_of(response) == [("error", f"1 not approved: #{request.pk} ({SELF_APPROVAL.rstrip('.')}).")]
+    assert messages_of(response) == [("error", f"Не схвалено (1): #{request.pk} ({SELF_APPROVAL.rstrip('.')}).")]
     request.refresh_from_db()
     assert (request.status, request.approved_by, request.entry) == ("pending", None, None)
     assert ensure_wallet(user_id=customer.pk).balance == 0

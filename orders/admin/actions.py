@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import has_transition_perm
 
@@ -18,24 +19,33 @@ from core.admin import act_on_each, message_bulk_report
 from core.exceptions import DomainError
 from core.money import format_money
 from orders.admin.forms import BulkCancelForm, TransitionForm
-from orders.exceptions import PAST_TENSE, OrderStateError
+from orders.exceptions import OrderStateError
 from orders.models import TRANSITIONS, Order, Source
 from orders.services import TRANSITION_SERVICES
 
 BUTTON_LABELS = {
-    "confirm": "Confirm",
-    "ship": "Mark shipped",
-    "deliver": "Mark delivered",
-    "complete": "Complete",
-    "cancel": "Cancel order",
-    "return": "Mark returned",
+    "confirm": pgettext_lazy("order transition", "Confirm"),
+    "ship": pgettext_lazy("order transition", "Mark shipped"),
+    "deliver": pgettext_lazy("order transition", "Mark delivered"),
+    "complete": pgettext_lazy("order transition", "Complete"),
+    "cancel": pgettext_lazy("order transition", "Cancel order"),
+    "return": pgettext_lazy("order transition", "Mark returned"),
+}
+# What the change page says after each transition (%(number)s is the order's number).
+DONE_MESSAGES = {
+    "confirm": _("Order %(number)s confirmed."),
+    "ship": _("Order %(number)s marked shipped."),
+    "deliver": _("Order %(number)s marked delivered."),
+    "complete": _("Order %(number)s completed."),
+    "cancel": _("Order %(number)s cancelled."),
+    "return": _("Order %(number)s marked returned."),
 }
 REASON_REQUIRED = frozenset({"cancel", "return"})
 BULK_DONE = {
-    "confirm": _("{count} confirmed: {rows}"),
-    "cancel": _("{count} cancelled: {rows}"),
+    "confirm": _("Confirmed ({count}): {rows}"),
+    "cancel": _("Cancelled ({count}): {rows}"),
 }
-BULK_FAILED = _("{count} failed: {rows}")
+BULK_FAILED = _("Failed ({count}): {rows}")
 
 
 def transition_permission(name: str) -> str:
@@ -50,9 +60,12 @@ def allowed_transitions(order: Order, user) -> list[str]:
 
 
 def _without_order_number(message: str, number: str) -> str:
-    """'Order KR-1 cannot be confirmed while it is cancelled.' -> 'cannot be ... cancelled.'"""
-    prefix = f"Order {number} "
-    return message[len(prefix) :] if message.startswith(prefix) else message
+    """'Order KR-1 cannot be confirmed while it is cancelled.' -> 'cannot be ... cancelled.'
+
+    In any language: the words up to the number ("Order ", "Замовлення ") go with it.
+    """
+    head, found, rest = message.partition(f" {number} ")
+    return rest if found and len(head.split()) <= 2 else message
 
 
 class OrderActionsMixin:
@@ -79,10 +92,10 @@ class OrderActionsMixin:
     def transition_view(self, request, object_id, name):
         """Ask for a reason, then run one transition through its service."""
         if name not in TRANSITION_SERVICES:
-            raise Http404("No such transition.")
+            raise Http404(gettext("No such transition."))
         order = self.get_object(request, unquote(object_id))
         if order is None:
-            raise Http404("No such order.")
+            raise Http404(gettext("No such order."))
         # Never trust the button: the permission is checked here, on every request.
         if not (
             self.has_view_or_change_permission(request, order) and request.user.has_perm(transition_permission(name))
@@ -111,12 +124,12 @@ class OrderActionsMixin:
             except DomainError as exc:
                 messages.error(request, exc.message)
             else:
-                messages.success(request, f"Order {order.number} {PAST_TENSE[name]}.")
+                messages.success(request, DONE_MESSAGES[name] % {"number": order.number})
             return HttpResponseRedirect(change_url)
 
         context = {
             **self.admin_site.each_context(request),
-            "title": f"{BUTTON_LABELS[name]}: order {order.number}",
+            "title": gettext("%(action)s: order %(number)s") % {"action": BUTTON_LABELS[name], "number": order.number},
             "opts": self.opts,
             "order": order,
             "total": format_money(order.total, order.currency),
@@ -128,11 +141,11 @@ class OrderActionsMixin:
 
     # --- bulk actions --------------------------------------------------------------------------
 
-    @admin.action(description="Confirm selected orders", permissions=["confirm"])
+    @admin.action(description=_("Confirm selected orders"), permissions=["confirm"])
     def confirm_selected(self, request, queryset):
         self._transition_each(request, queryset, "confirm", reason="")
 
-    @admin.action(description="Cancel selected orders", permissions=["cancel"])
+    @admin.action(description=_("Cancel selected orders"), permissions=["cancel"])
     def cancel_selected(self, request, queryset):
         form = BulkCancelForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -140,7 +153,7 @@ class OrderActionsMixin:
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Cancel orders",
+            "title": gettext("Cancel orders"),
             "opts": self.opts,
             "orders": queryset.order_by("pk"),
             "form": form,

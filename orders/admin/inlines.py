@@ -1,6 +1,7 @@
 """The order's lines on its change page: shown, never edited."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.money import format_money
 from orders.models import OrderLine
@@ -13,11 +14,11 @@ class OrderLineInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    @admin.display(description="unit price")
+    @admin.display(description=_("unit price"))
     def unit_price_display(self, line):
         return format_money(line.unit_price, line.order.currency)
 
-    @admin.display(description="line total")
+    @admin.display(description=_("line total"))
     def line_total_display(self, line):
         return format_money(line.line_total, line.order.currency)
 

@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ServiceFormErrorsMixin, ServiceRefused, badge, phone_in_search
 from core.exceptions import DomainError
@@ -20,7 +22,7 @@ from orders.admin.columns import CompactOrderColumnsMixin
 from orders.admin.forms import OrderForm
 from orders.admin.inlines import OrderLineInline
 from orders.exceptions import OrderNotChangeable
-from orders.models import Order
+from orders.models import Order, Source
 from orders.selectors import order_history
 from orders.services import EDITABLE_FIELDS, TIMESTAMP_FIELD, refuse_unless_editable, update_order_details
 from payments.selectors import order_payment_status, order_payment_statuses, payments_for_order
@@ -36,6 +38,18 @@ STATUS_COLOURS = {
     Order.Status.RETURNED: "#c62828",
 }
 TIMESTAMP_FIELDS = tuple(TIMESTAMP_FIELD.values())
+# payments.selectors.order_payment_status answers with these words (the API's values): as staff read them.
+PAYMENT_STATES = {
+    "unpaid": pgettext_lazy("order payment state", "unpaid"),
+    "payment processing": pgettext_lazy("order payment state", "payment processing"),
+    "paid": pgettext_lazy("order payment state", "paid"),
+    "partially refunded": pgettext_lazy("order payment state", "partially refunded"),
+    "refunded": pgettext_lazy("order payment state", "refunded"),
+    "overpaid (refund under way)": pgettext_lazy("order payment state", "overpaid (refund under way)"),
+    "paid with store credit": pgettext_lazy("order payment state", "paid with store credit"),
+    "paid on delivery": pgettext_lazy("order payment state", "paid on delivery"),
+    "cash on delivery": pgettext_lazy("order payment state", "cash on delivery"),
+}
 
 
 @admin.register(Order)
@@ -48,7 +62,7 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
     # Every column is on the order row itself; nothing to join yet.
     list_select_related = ()
     search_fields = ("number", "phone", "email", "full_name")
-    search_help_text = "Order number, phone (any format), e-mail or name."
+    search_help_text = _("Order number, phone (any format), e-mail or name.")
     date_hierarchy = "created_at"
     readonly_fields = (
         "number",
@@ -81,21 +95,22 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
 
     # --- changelist ----------------------------------------------------------------------------
 
-    @admin.display(description="customer", ordering="full_name")
+    @admin.display(description=_("customer"), ordering="full_name")
     def customer_name(self, order):
         return order.full_name
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, order):
         return badge(
             f"kr-status-{order.status}", STATUS_COLOURS.get(order.status, "#757575"), order.get_status_display()
         )
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def payment_status(self, order):
         # The changelist reads every listed order's payments at once (get_changelist_instance).
         shown = getattr(order, "kramar_payment_status", None)
-        return shown if shown is not None else order_payment_status(order=order)
+        state = shown if shown is not None else order_payment_status(order=order)
+        return PAYMENT_STATES.get(state, state)
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -105,15 +120,15 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
             order.kramar_payment_status = statuses[order.pk]
         return changelist
 
-    @admin.display(description="total", ordering="total")
+    @admin.display(description=_("total"), ordering="total")
     def total_display(self, order):
         return format_money(order.total, order.currency)
 
-    @admin.display(description="subtotal")
+    @admin.display(description=_("subtotal"))
     def subtotal_display(self, order):
         return format_money(order.subtotal, order.currency)
 
-    @admin.display(description="delivery fee")
+    @admin.display(description=_("delivery fee"))
     def delivery_fee_display(self, order):
         return format_money(order.delivery_fee, order.currency)
 
@@ -150,21 +165,21 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
                 },
             ),
             ("Contact and delivery", contact),
-            ("Totals", {"fields": ["subtotal_display", "delivery_fee_display", "total_display"]}),
-            ("Status history", {"fields": ["status_history"]}),
+            (_("Totals"), {"fields": ["subtotal_display", "delivery_fee_display", "total_display"]}),
+            (_("Status history"), {"fields": ["status_history"]}),
             *(
-                [("Payments", {"fields": ["payments_table"]})]
+                [(_("Payments"), {"fields": ["payments_table"]})]
                 if obj is not None and request.user.has_perm("payments.view_payment")
                 else []
             ),
-            ("Timestamps", {"classes": ["collapse"], "fields": list(TIMESTAMP_FIELDS)}),
+            (_("Timestamps"), {"classes": ["collapse"], "fields": list(TIMESTAMP_FIELDS)}),
         ]
 
-    @admin.display(description="attempts")
+    @admin.display(description=_("attempts"))
     def payments_table(self, order):
         payments = list(payments_for_order(order=order))
         if not payments:
-            return "No payments."
+            return gettext("No payments.")
         rows = format_html_join(
             "",
             '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>',
@@ -174,25 +189,27 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
                     p.reference,
                     date_format(localtime(p.created_at), "DATETIME_FORMAT"),
                     p.provider,
-                    p.get_status_display() + (" (overpayment)" if p.is_overpayment else ""),
+                    p.get_status_display() + (gettext(" (overpayment)") if p.is_overpayment else ""),
                     format_money(p.amount, p.currency),
                     format_money(p.refunded_amount, p.currency),
-                    "needs review" if p.needs_review else "",
+                    gettext("needs review") if p.needs_review else "",
                 )
                 for p in payments
             ),
         )
+        heads = [gettext("Payment"), gettext("When"), gettext("Provider"), gettext("Status")]
+        heads += [gettext("Amount"), gettext("Refunded"), ""]
         return format_html(
-            '<table class="kr-payments"><thead><tr><th>Payment</th><th>When</th><th>Provider</th><th>Status</th>'
-            "<th>Amount</th><th>Refunded</th><th></th></tr></thead><tbody>{}</tbody></table>",
+            '<table class="kr-payments"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+            format_html_join("", "<th>{}</th>", ((h,) for h in heads)),
             rows,
         )
 
-    @admin.display(description="changes")
+    @admin.display(description=_("changes"))
     def status_history(self, order):
         entries = order_history(order=order)
         if not entries:
-            return "No status changes yet."
+            return gettext("No status changes yet.")
         rows = format_html_join(
             "",
             "<tr><td>{}</td><td>{} → {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -202,15 +219,16 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
                     e.from_status,
                     e.to_status,
                     e.by,
-                    e.source or "—",
+                    _source_label(e.source) or "—",
                     e.reason or "—",
                 )
                 for e in entries
             ),
         )
+        heads = [gettext("When"), gettext("Status"), gettext("Who"), gettext("Source"), gettext("Reason")]
         return format_html(
-            '<table class="kr-history"><thead><tr><th>When</th><th>Status</th><th>Who</th>'
-            "<th>Source</th><th>Reason</th></tr></thead><tbody>{}</tbody></table>",
+            '<table class="kr-history"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',
+            format_html_join("", "<th>{}</th>", ((h,) for h in heads)),
             rows,
         )
 
@@ -235,3 +253,8 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
             )
         except DomainError as exc:
             raise ServiceRefused(exc) from exc
+
+
+def _source_label(source: str) -> str:
+    """Where a change came from, as staff read it ("Back office"); an unknown code as it is."""
+    return dict(Source.choices).get(source, source)

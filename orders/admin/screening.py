@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from core.exceptions import DomainError
 from core.money import format_money
@@ -102,7 +103,8 @@ class OrderScreeningAdmin(admin.ModelAdmin):
     def email(self, obj):
         return obj.order.email
 
-    def _decide(self, request, queryset, service, done: str):
+    def _decide(self, request, queryset, service, done) -> None:
+        """`done(n)` is the success message for n decided orders."""
         decided = 0
         for screening in queryset.select_related("order"):
             try:
@@ -112,12 +114,19 @@ class OrderScreeningAdmin(admin.ModelAdmin):
             else:
                 decided += 1
         if decided:
-            messages.success(request, done % {"n": decided})
+            messages.success(request, done(decided) % {"n": decided})
 
     @admin.action(permissions=["review"], description=_("Approve the selected orders (confirm them)"))
     def approve(self, request, queryset):
-        self._decide(request, queryset, approve_review, str(_("%(n)s orders approved.")))
+        self._decide(
+            request, queryset, approve_review, lambda n: ngettext("%(n)s order approved.", "%(n)s orders approved.", n)
+        )
 
     @admin.action(permissions=["review"], description=_("Reject the selected orders (cancel them)"))
     def reject(self, request, queryset):
-        self._decide(request, queryset, reject_review, str(_("%(n)s orders rejected and cancelled.")))
+        self._decide(
+            request,
+            queryset,
+            reject_review,
+            lambda n: ngettext("%(n)s order rejected and cancelled.", "%(n)s orders rejected and cancelled.", n),
+        )

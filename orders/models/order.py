@@ -3,6 +3,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
@@ -13,12 +14,12 @@ from core.validators import validate_ua_phone
 class Source(models.TextChoices):
     """Where a change came from; recorded with every transition."""
 
-    WEB = "web", "Shop pages"
-    API = "api", "API"
-    ADMIN = "admin", "Back office"
-    WEBHOOK = "webhook", "Provider webhook"
-    BEAT = "beat", "Scheduled job"
-    SYSTEM = "system", "System"
+    WEB = "web", pgettext_lazy("source", "Shop pages")
+    API = "api", pgettext_lazy("source", "API")
+    ADMIN = "admin", pgettext_lazy("source", "Back office")
+    WEBHOOK = "webhook", pgettext_lazy("source", "Provider webhook")
+    BEAT = "beat", pgettext_lazy("source", "Scheduled job")
+    SYSTEM = "system", pgettext_lazy("source", "System")
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -30,87 +31,116 @@ class Order(ConcurrentTransitionMixin, models.Model):
     """
 
     class Status(models.TextChoices):
-        PLACED = "placed", "Placed"
-        CONFIRMED = "confirmed", "Confirmed"
-        SHIPPED = "shipped", "Shipped"
-        DELIVERED = "delivered", "Delivered"
-        COMPLETED = "completed", "Completed"
-        CANCELLED = "cancelled", "Cancelled"
-        EXPIRED = "expired", "Expired"
-        RETURNED = "returned", "Returned"
+        PLACED = "placed", pgettext_lazy("order status", "Placed")
+        CONFIRMED = "confirmed", pgettext_lazy("order status", "Confirmed")
+        SHIPPED = "shipped", pgettext_lazy("order status", "Shipped")
+        DELIVERED = "delivered", pgettext_lazy("order status", "Delivered")
+        COMPLETED = "completed", pgettext_lazy("order status", "Completed")
+        CANCELLED = "cancelled", pgettext_lazy("order status", "Cancelled")
+        EXPIRED = "expired", pgettext_lazy("order status", "Expired")
+        RETURNED = "returned", pgettext_lazy("order status", "Returned")
 
     class PaymentMethod(models.TextChoices):
         """How the part not covered by store credit is paid."""
 
-        COD = "cod", "Cash on delivery"
-        ONLINE = "online", "Online card payment"
-        STORE_CREDIT = "store_credit", "Store credit"
+        COD = "cod", pgettext_lazy("order payment method", "Cash on delivery")
+        ONLINE = "online", pgettext_lazy("order payment method", "Online card payment")
+        STORE_CREDIT = "store_credit", pgettext_lazy("order payment method", "Store credit")
 
     OPEN_STATUSES = (Status.PLACED, Status.CONFIRMED)
 
-    number = models.CharField(max_length=20, unique=True, editable=False)
-    public_token = models.CharField(max_length=64, unique=True, editable=False)
-    checkout_token = models.CharField(max_length=64, unique=True, editable=False)
+    number = models.CharField(max_length=20, unique=True, editable=False, verbose_name=_("number"))
+    public_token = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("public token"))
+    checkout_token = models.CharField(max_length=64, unique=True, editable=False, verbose_name=_("checkout token"))
     customer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="orders",
+        verbose_name=_("customer"),
     )
-    full_name = models.CharField("name", max_length=150)
-    phone = models.CharField(max_length=13, validators=[validate_ua_phone])
-    email = models.EmailField("e-mail")
-    delivery_city = models.CharField(max_length=120)
-    delivery_branch = models.CharField(max_length=255, help_text="Nova Poshta branch or parcel locker.")
+    full_name = models.CharField(_("full name"), max_length=150)
+    phone = models.CharField(max_length=13, validators=[validate_ua_phone], verbose_name=_("phone"))
+    email = models.EmailField(_("e-mail"))
+    delivery_city = models.CharField(max_length=120, verbose_name=_("delivery city"))
+    delivery_branch = models.CharField(
+        max_length=255, help_text=_("Nova Poshta branch or parcel locker."), verbose_name=_("delivery branch")
+    )
     delivery_city_ref = models.CharField(
-        max_length=36, blank=True, help_text="Nova Poshta city Ref (Shipping › Cities); the names follow it."
+        max_length=36,
+        blank=True,
+        help_text=_("Nova Poshta city Ref (Shipping › Cities); the names follow it."),
+        verbose_name=_("delivery city ref"),
     )
     delivery_warehouse_ref = models.CharField(
-        max_length=36, blank=True, help_text="Nova Poshta branch or parcel locker Ref (Shipping › Warehouses)."
+        max_length=36,
+        blank=True,
+        help_text=_("Nova Poshta branch or parcel locker Ref (Shipping › Warehouses)."),
+        verbose_name=_("delivery warehouse ref"),
     )
-    tracking_number = models.CharField(max_length=40, blank=True, help_text="The carrier's waybill (TTN).")
-    comment = models.TextField(blank=True)
-    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices)
-    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, editable=False)
-    subtotal = models.PositiveBigIntegerField(editable=False)
-    delivery_fee = models.PositiveBigIntegerField(default=0, editable=False)
-    total = models.PositiveBigIntegerField(editable=False)
+    tracking_number = models.CharField(
+        max_length=40, blank=True, help_text=_("The carrier's waybill (TTN)."), verbose_name=_("tracking number")
+    )
+    comment = models.TextField(blank=True, verbose_name=_("comment"))
+    payment_method = models.CharField(max_length=16, choices=PaymentMethod.choices, verbose_name=_("payment method"))
+    currency = models.CharField(max_length=3, default=DEFAULT_CURRENCY, editable=False, verbose_name=_("currency"))
+    subtotal = models.PositiveBigIntegerField(editable=False, verbose_name=_("subtotal"))
+    delivery_fee = models.PositiveBigIntegerField(default=0, editable=False, verbose_name=_("delivery fee"))
+    total = models.PositiveBigIntegerField(editable=False, verbose_name=_("total"))
     store_credit = models.PositiveBigIntegerField(
-        default=0, editable=False, help_text="Paid from the customer's store credit (kopiyky)."
+        default=0,
+        editable=False,
+        help_text=_("Paid from the customer's store credit (kopiyky)."),
+        verbose_name=_("store credit"),
     )
     store_credit_hold = models.OneToOneField(
-        "ledger.Hold", null=True, blank=True, on_delete=models.PROTECT, related_name="order", editable=False
+        "ledger.Hold",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="order",
+        editable=False,
+        verbose_name=_("store credit hold"),
     )
-    status = FSMField(max_length=16, choices=Status.choices, default=Status.PLACED, protected=True)
-    version = models.PositiveIntegerField(default=1, editable=False)
-    placed_via = models.CharField(max_length=16, choices=Source.choices, editable=False)
+    status = FSMField(
+        max_length=16, choices=Status.choices, default=Status.PLACED, protected=True, verbose_name=_("status")
+    )
+    version = models.PositiveIntegerField(default=1, editable=False, verbose_name=_("version"))
+    placed_via = models.CharField(max_length=16, choices=Source.choices, editable=False, verbose_name=_("placed via"))
     # The language the order was placed in; every e-mail about it is written in it, whoever
     # triggers the e-mail (a staff member's admin may be in another language).
     language = models.CharField(
         _("language"), max_length=8, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE, editable=False
     )
-    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
-    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    shipped_at = models.DateTimeField(null=True, blank=True, editable=False)
-    delivered_at = models.DateTimeField(null=True, blank=True, editable=False)
-    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
-    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False)
-    expired_at = models.DateTimeField(null=True, blank=True, editable=False)
-    returned_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("expires at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+    confirmed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("confirmed at"))
+    shipped_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("shipped at"))
+    delivered_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("delivered at"))
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("completed at"))
+    cancelled_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("cancelled at"))
+    expired_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("expired at"))
+    returned_at = models.DateTimeField(null=True, blank=True, editable=False, verbose_name=_("returned at"))
     handed_over_at = models.DateTimeField(
         null=True,
         blank=True,
         editable=False,
         help_text=_("When tracking first showed the parcel with the carrier; from then on it cannot be cancelled."),
+        verbose_name=_("handed over at"),
     )
 
     class Meta:
+        verbose_name = _("order")
+        verbose_name_plural = _("orders")
         ordering = ["-created_at", "-id"]
         permissions = [
-            ("confirm_order", "Can confirm orders"),
-            ("cancel_order", "Can cancel orders"),
-            ("ship_order", "Can mark orders shipped"),
-            ("deliver_order", "Can mark orders delivered or returned"),
-            ("complete_order", "Can complete orders"),
+            ("confirm_order", _("Can confirm orders")),
+            ("cancel_order", _("Can cancel orders")),
+            ("ship_order", _("Can mark orders shipped")),
+            ("deliver_order", _("Can mark orders delivered or returned")),
+            ("complete_order", _("Can complete orders")),
         ]
         constraints = [
             models.CheckConstraint(
@@ -304,15 +334,19 @@ TRANSITIONS = {
 class OrderLine(models.Model):
     """One product on an order, with the name and price it had when the order was placed."""
 
-    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-    product = models.ForeignKey("catalog.Product", on_delete=models.PROTECT, related_name="order_lines")
-    sku = models.CharField("SKU", max_length=64)
-    name = models.CharField(max_length=200)
-    unit_price = models.PositiveBigIntegerField()
-    quantity = models.PositiveIntegerField()
-    line_total = models.PositiveBigIntegerField()
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order"))
+    product = models.ForeignKey(
+        "catalog.Product", on_delete=models.PROTECT, related_name="order_lines", verbose_name=_("product")
+    )
+    sku = models.CharField(_("SKU"), max_length=64)
+    name = models.CharField(max_length=200, verbose_name=_("name"))
+    unit_price = models.PositiveBigIntegerField(verbose_name=_("unit price"))
+    quantity = models.PositiveIntegerField(verbose_name=_("quantity"))
+    line_total = models.PositiveBigIntegerField(verbose_name=_("line total"))
 
     class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
         ordering = ["id"]
         constraints = [
             models.CheckConstraint(condition=models.Q(quantity__gt=0), name="order_line_quantity_positive"),

@@ -8,6 +8,7 @@ The tables were the `fraud` app's until orders took them over (orders migrations
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -24,7 +25,13 @@ class BlockedContact(models.Model):
     )
     reason = models.TextField(_("reason"), help_text=_("Why: kept for the next person who looks."))
     added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+        verbose_name=_("added by"),
     )
     created_at = models.DateTimeField(_("added at"), default=timezone.now, editable=False)
 
@@ -47,13 +54,20 @@ class OrderScreening(models.Model):
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
 
-    order = models.OneToOneField("orders.Order", on_delete=models.CASCADE, related_name="screening")
+    order = models.OneToOneField(
+        "orders.Order", on_delete=models.CASCADE, related_name="screening", verbose_name=_("order")
+    )
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     review = models.CharField(_("review"), max_length=16, choices=Review.choices, default=Review.NOT_NEEDED)
     rule = models.CharField(_("rule"), max_length=64, blank=True, help_text=_("The rule that sent it to review."))
     reason = models.CharField(_("reason"), max_length=255, blank=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     paid_at = models.DateTimeField(
@@ -75,4 +89,4 @@ class OrderScreening(models.Model):
         ]
 
     def __str__(self):
-        return f"screening of order {self.order_id}"
+        return gettext("screening of order %(id)s") % {"id": self.order_id}

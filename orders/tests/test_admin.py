@@ -1,11 +1,14 @@
 """The orders back office: what each role sees and does, always through the services."""
 
+import re
+
 import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
 from catalog.models import Stock
+from orders.exceptions import OrderStateError
 from orders.models import Order, Source
 from orders.selectors import order_history
 from orders.services import TRANSITION_SERVICES, cancel_order, update_order_details
@@ -94,7 +97,7 @@ def test_changelist_shows_an_order_row(client):
         '<td class="field-customer_column">Olena Shevchenko<span class="kr-sub">+380671234567</span>'
         '<span class="kr-sub kr-email">olena@example.com</span></td>'
     ) in html
-    assert '<span class="kr-sub">cash on delivery</span></td>' in html
+    assert '<span class="kr-sub">оплата при отриманні</span></td>' in html
     assert f'<td class="field-total_display">2\u202f499,00{NBSP}₴</td>' in html
     assert 'class="kr-status kr-status-placed"' in html
 
@@ -242,7 +245,7 @@ def test_support_confirms_a_cod_order_with_the_button(client):
     # then the order is confirmed and the history says who, why and from where
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
-    assert messages_of(response) == [f"Order {order.number} confirmed."]
+    assert messages_of(response) == [f"Замовлення {order.number} підтверджено."]
     assert snapshot(order) == {
         "status": "confirmed",
         "version": 2,
@@ -252,15 +255,17 @@ def test_support_confirms_a_cod_order_with_the_button(client):
     }
     (entry,) = order_history(order=order)
     assert (entry.from_status, entry.to_status, entry.by, entry.source, entry.reason) == (
-        "Placed",
-        "Confirmed",
+        "Оформлено",
+        "Підтверджено",
         support.email,
         "admin",
         "Called the shopper",
     )
     # and the change page lists it
     html = client.get(change_url(order)).content.decode()
-    assert f"<td>Placed → Confirmed</td><td>{support.email}</td><td>admin</td><td>Called the shopper</td>" in html
+    assert (
+        f"<td>Оформлено → Підтверджено</td><td>{support.email}</td><td>Адмінка</td><td>Called the shopper</td>" in html
+    )
 
 
 def test_warehouse_ships_a_confirmed_order_and_its_units_leave(client):
@@ -273,7 +278,7 @@ def test_warehouse_ships_a_confirmed_order_and_its_units_leave(client):
     response = client.post(transition_url(order, "ship"), {"version": 2, "reason": "", "confirmed": "yes"})
     # then it is shipped and the units are out of the warehouse
     assert response.status_code == 302
-    assert messages_of(response) == [f"Order {order.number} shipped."]
+    assert messages_of(response) == [f"Замовлення {order.number} позначено відправленим."]
     assert snapshot(order)["status"] == "shipped"
     stock = Stock.objects.get(product=product)
     assert (stock.on_hand, stock.reserved) == (8, 0)
@@ -338,7 +343,7 @@ def test_cancel_needs_a_reason(client):
     before = snapshot(order)
     response = client.post(transition_url(order, "cancel"), {"version": 1, "reason": " ", "confirmed": "yes"})
     assert response.status_code == 200
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    assert response.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert snapshot(order) == before
 
 
@@ -352,7 +357,8 @@ def test_transition_no_longer_possible_is_an_error_message(client):
     response = client.post(transition_url(order, "confirm"), {"version": 1, "confirmed": "yes"})
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
-    assert messages_of(response) == [f"Order {order.number} cannot be confirmed while it is cancelled."]
+    # the service's own refusal, word for word
+    assert messages_of(response) == [OrderStateError(Order.objects.get(pk=order.pk), "confirm").message]
     assert snapshot(order) == before
 
 
@@ -388,7 +394,7 @@ def test_support_corrects_the_phone_and_branch(client):
     response = client.post(change_url(order), edit_data(order, phone="050 999 88 77", delivery_branch="Branch No 7"))
     assert response.status_code == 302
     assert messages_of(response) == [
-        f'The order “<a href="{change_url(order)}">{order.number}</a>” was changed successfully.'
+        f'замовлення "<a href="{change_url(order)}">{order.number}</a>" було змінено успішно.'
     ]
     assert snapshot(order) == {
         "status": "placed",
@@ -406,7 +412,7 @@ def test_a_phone_that_is_not_ukrainian_is_a_form_error(client):
     response = client.post(change_url(order), edit_data(order, phone="12345"))
     assert response.status_code == 200
     assert response.context["adminform"].form.errors == {
-        "phone": ["Enter a Ukrainian phone number, e.g. +380671234567 or 067 123 45 67."]
+        "phone": ["Введіть український номер телефону, наприклад +380671234567 або 067 123 45 67."]
     }
     assert snapshot(order) == before
 
@@ -477,11 +483,11 @@ def test_bulk_confirm_reports_each_success_and_failure(client):
     )
     # then the COD orders are confirmed and each failure is named with its reason
     assert response.status_code == 302
-    assert messages_of(response) == [
-        f"2 confirmed: {first.number}, {last.number}",
-        f"2 failed: {cancelled.number} (cannot be confirmed while it is cancelled); "
-        f"{online.number} (is paid online; it is confirmed when its payment is captured)",
-    ]
+    done, failed = messages_of(response)
+    assert done == f"Підтверджено (2): {first.number}, {last.number}"
+    # each failure named by its number, with the service's reason (without the number again)
+    assert re.fullmatch(rf"Не вдалося \(2\): {cancelled.number} \(.+\); {online.number} \(.+\)", failed)
+    assert failed.count("KR-") == 2
     assert [snapshot(o)["status"] for o in (first, cancelled, online, last)] == [
         "confirmed",
         "cancelled",
@@ -489,7 +495,7 @@ def test_bulk_confirm_reports_each_success_and_failure(client):
         "confirmed",
     ]
     (entry,) = order_history(order=last)
-    assert (entry.by, entry.source, entry.to_status) == (support.email, "admin", "Confirmed")
+    assert (entry.by, entry.source, entry.to_status) == (support.email, "admin", "Підтверджено")
 
 
 def test_bulk_cancel_asks_why_then_releases_the_stock(client):
@@ -506,13 +512,13 @@ def test_bulk_cancel_asks_why_then_releases_the_stock(client):
     # and an empty reason is refused
     refused = client.post(changelist_url(), {**selected, "post": "yes", "reason": ""})
     assert refused.status_code == 200
-    assert refused.context["form"].errors == {"reason": ["This field is required."]}
+    assert refused.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert [snapshot(o)["status"] for o in orders] == ["placed", "placed"]
     # when Support gives a reason
     response = client.post(changelist_url(), {**selected, "post": "yes", "reason": "Shop closed for stocktaking"})
     # then both are cancelled and their units are back on sale
     assert response.status_code == 302
-    assert messages_of(response) == [f"2 cancelled: {orders[0].number}, {orders[1].number}"]
+    assert messages_of(response) == [f"Скасовано (2): {orders[0].number}, {orders[1].number}"]
     assert [snapshot(o)["status"] for o in orders] == ["cancelled", "cancelled"]
     stock = Stock.objects.get(product=product)
     assert (stock.on_hand, stock.reserved) == (10, 0)

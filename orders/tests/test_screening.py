@@ -241,8 +241,8 @@ def test_a_large_first_order_waits_for_review_instead_of_being_confirmed():
     (entry,) = order_history(order=order)
     assert (entry.transition, entry.from_status, entry.to_status, entry.source, entry.by) == (
         "review",
-        "Placed",
-        "Placed",
+        "Оформлено",
+        "Оформлено",
         "system",
         "system",
     )

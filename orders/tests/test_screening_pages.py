@@ -143,7 +143,7 @@ def test_needs_review_lists_only_held_orders(client, held_orders):
 
     assert response.status_code == 200
     assert sorted(s.order_id for s in response.context["cl"].result_list) == sorted(o.pk for o in held)
-    assertContains(response, "Needs review")
+    assertContains(response, "Потребує перевірки")
     assertContains(response, reverse("admin:orders_order_change", args=[held[0].pk]))
 
 

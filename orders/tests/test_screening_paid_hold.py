@@ -78,8 +78,8 @@ def test_a_captured_payment_does_not_confirm_an_order_held_for_review(held_and_p
     note = order_history(order=order)[-1]
     assert (note.transition, note.from_status, note.to_status, note.source) == (
         "paid_while_held",
-        "Placed",
-        "Placed",
+        "Оформлено",
+        "Оформлено",
         "webhook",
     )
     assert note.reason == (f"Paid by sandbox ({payment.reference}); held for review ({rule}), confirmed when approved")

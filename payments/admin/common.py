@@ -6,6 +6,7 @@ import uuid
 from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 from core.admin import badge
 from payments.models import Payment, WebhookEvent
@@ -61,7 +62,7 @@ def payment_link(payment: Payment | None) -> str:
 
 def order_link(payment: Payment) -> str:
     if payment.order_id is None:
-        return format_html("top-up: {}", payment.customer.email if payment.customer_id else "—")
+        return format_html("{} {}", gettext("top-up:"), payment.customer.email if payment.customer_id else "—")
     url = reverse("admin:orders_order_change", args=[payment.order_id])
     return format_html('<a href="{}">{}</a>', url, payment.order.number)
 

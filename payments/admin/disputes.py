@@ -47,8 +47,8 @@ class DisputeActions:
             title=gettext("Mark payments disputed"),
             intro=gettext("Refunds of these payments freeze until the dispute is resolved."),
             act=lambda payment_id, data: open_dispute(payment_id=payment_id, by=request.user, reason=data["reason"]),
-            done=gettext("{count} marked disputed: {rows}."),
-            failed=gettext("{count} not marked disputed: {rows}."),
+            done=gettext("Marked disputed ({count}): {rows}."),
+            failed=gettext("Not marked disputed ({count}): {rows}."),
         )
 
     @admin.action(description=_("Resolve disputes of selected payments (won or lost)"), permissions=["dispute"])
@@ -66,8 +66,8 @@ class DisputeActions:
             act=lambda payment_id, data: resolve_dispute(
                 payment_id=payment_id, by=request.user, outcome=data["outcome"], note=data["note"]
             ),
-            done=gettext("{count} resolved: {rows}."),
-            failed=gettext("{count} not resolved: {rows}."),
+            done=gettext("Resolved ({count}): {rows}."),
+            failed=gettext("Not resolved ({count}): {rows}."),
         )
 
     def _dispute_action(self, request, queryset, *, action, form_class, title, intro, act, done, failed):

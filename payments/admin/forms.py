@@ -8,11 +8,12 @@ from payments.models import Payment
 
 
 class RefundForm(forms.Form):
-    amount = HryvniaField(label="Amount, ₴")
+    amount = HryvniaField(label=_("Amount, ₴"))
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=500,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Kept with the refund: a returned item, a cancelled order, a goodwill gesture.",
+        help_text=_("Kept with the refund: a returned item, a cancelled order, a goodwill gesture."),
     )
     # One per opened form: a double-clicked or resubmitted form reuses it, so it refunds once.
     token = forms.CharField(widget=forms.HiddenInput, max_length=64)
@@ -20,9 +21,10 @@ class RefundForm(forms.Form):
 
 class ReviewNoteForm(forms.Form):
     note = forms.CharField(
+        label=_("Note"),
         max_length=300,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="What you checked or did; appended to the review reason.",
+        help_text=_("What you checked or did; appended to the review reason."),
     )
 
 

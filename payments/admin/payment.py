@@ -33,17 +33,17 @@ class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ("refund_link", "amount_display", "status", "automatic", "reason", "requested_by", "created_at")
     readonly_fields = fields
-    verbose_name_plural = "refunds"
+    verbose_name_plural = _("refunds")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("payment", "requested_by")
 
-    @admin.display(description="refund")
+    @admin.display(description=_("refund"))
     def refund_link(self, refund):
         url = reverse("admin:payments_refund_change", args=[refund.pk])
         return format_html('<a href="{}">#{}</a>', url, refund.pk)
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount_display(self, refund):
         return format_money(refund.amount, refund.payment.currency)
 
@@ -52,15 +52,15 @@ class WebhookEventInline(ReadOnlyInline):
     model = WebhookEvent
     fields = ("event_link", "received_at", "source", "provider_status", "result_badge", "attempts")
     readonly_fields = fields
-    verbose_name_plural = "webhook events"
+    verbose_name_plural = _("webhook events")
     ordering = ("received_at", "id")
 
-    @admin.display(description="event")
+    @admin.display(description=_("event"))
     def event_link(self, event):
         url = reverse("admin:payments_webhookevent_change", args=[event.pk])
         return format_html('<a href="{}">#{}</a>', url, event.pk)
 
-    @admin.display(description="result")
+    @admin.display(description=_("result"))
     def result_badge(self, event):
         return result_badge(event)
 
@@ -90,7 +90,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
     )
     list_select_related = ("order", "customer")
     search_fields = ("order__number", "provider_payment_id", "order__email", "customer__email")
-    search_help_text = "Payment reference, order number, the provider's payment id, or the customer's e-mail."
+    search_help_text = _("Payment reference, order number, the provider's payment id, or the customer's e-mail.")
     date_hierarchy = "created_at"
     inlines = [RefundInline, WebhookEventInline]
     actions = ["mark_reviewed", "mark_disputed", "resolve_disputes"]
@@ -107,7 +107,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
             },
         ),
         (
-            "Money",
+            _("Money"),
             {
                 "fields": [
                     ("amount_display", "captured_display", "fee_display"),
@@ -116,7 +116,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Review", {"fields": ["needs_review", "review_reason"]}),
+        (_("Review"), {"fields": ["needs_review", "review_reason"]}),
         (
             _("Dispute"),
             {
@@ -130,7 +130,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
             },
         ),
         (
-            "At the provider",
+            _("At the provider"),
             {
                 "fields": [
                     "provider_payment_id",
@@ -187,37 +187,37 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
 
     # --- columns -------------------------------------------------------------------------------
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_number(self, payment):
         return order_link(payment)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, payment):
         return badge(
             f"kr-payment-{payment.status}", PAYMENT_COLOURS.get(payment.status, "#757575"), payment.get_status_display()
         )
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, payment):
         return format_money(payment.amount, payment.currency)
 
-    @admin.display(description="captured", ordering="captured_amount")
+    @admin.display(description=_("captured"), ordering="captured_amount")
     def captured_display(self, payment):
         return format_money(payment.captured_amount, payment.currency)
 
-    @admin.display(description="refunded", ordering="refunded_amount")
+    @admin.display(description=_("refunded"), ordering="refunded_amount")
     def refunded_display(self, payment):
         return format_money(payment.refunded_amount, payment.currency)
 
-    @admin.display(description="refunds asked (not failed)")
+    @admin.display(description=_("refunds asked (not failed)"))
     def refund_requested_display(self, payment):
         return format_money(payment.refund_requested_amount, payment.currency)
 
-    @admin.display(description="can still be refunded")
+    @admin.display(description=_("can still be refunded"))
     def refundable_display(self, payment):
         return format_money(payment.refundable, payment.currency)
 
-    @admin.display(description="provider fee")
+    @admin.display(description=_("provider fee"))
     def fee_display(self, payment):
         return format_money(payment.fee, payment.currency)
 
@@ -255,7 +255,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
         """Ask for an amount and a reason, then refund through payments.services."""
         payment = self.get_object(request, unquote(object_id))
         if payment is None:
-            raise Http404("No such payment.")
+            raise Http404(gettext("No such payment."))
         if not (self.has_view_permission(request, payment) and self.has_refund_permission(request)):
             raise PermissionDenied
         change_url = reverse("admin:payments_payment_change", args=[payment.pk])
@@ -282,7 +282,7 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
             form = RefundForm(initial={"token": uuid.uuid4().hex})
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Refund payment {payment.reference}",
+            "title": gettext("Refund payment %(reference)s") % {"reference": payment.reference},
             "opts": self.opts,
             "payment": payment,
             "form": form,
@@ -297,29 +297,31 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
         refund.refresh_from_db()  # the provider may have answered already (sent on commit)
         amount = format_money(refund.amount, refund.payment.currency)
         if repeated:
-            self.message_user(
-                request,
-                f"This refund form was already submitted: refund #{refund.pk} of {amount} "
-                f"is {refund.get_status_display().lower()}; nothing more was done.",
-                messages.WARNING,
+            text = gettext(
+                "This refund form was already submitted: refund #%(id)s of %(amount)s is %(status)s; "
+                "nothing more was done."
             )
+            values = {"id": refund.pk, "amount": amount, "status": refund.get_status_display().lower()}
+            self.message_user(request, text % values, messages.WARNING)
         elif refund.status == Refund.Status.SUCCEEDED:
-            self.message_user(request, f"Refunded {amount} (refund #{refund.pk}).", messages.SUCCESS)
-        elif refund.status == Refund.Status.FAILED:
-            self.message_user(
-                request, f"The provider refused the refund of {amount}: {refund.provider_message}", messages.ERROR
-            )
-        else:
             self.message_user(
                 request,
-                f"Refund of {amount} requested (refund #{refund.pk}); "
-                f"the payment shows it once {refund.payment.provider} confirms.",
+                gettext("Refunded %(amount)s (refund #%(id)s).") % {"amount": amount, "id": refund.pk},
                 messages.SUCCESS,
             )
+        elif refund.status == Refund.Status.FAILED:
+            text = gettext("The provider refused the refund of %(amount)s: %(message)s")
+            self.message_user(request, text % {"amount": amount, "message": refund.provider_message}, messages.ERROR)
+        else:
+            text = gettext(
+                "Refund of %(amount)s requested (refund #%(id)s); the payment shows it once %(provider)s confirms."
+            )
+            values = {"amount": amount, "id": refund.pk, "provider": refund.payment.provider}
+            self.message_user(request, text % values, messages.SUCCESS)
 
     # --- bulk action ---------------------------------------------------------------------------
 
-    @admin.action(description="Mark selected payments reviewed (asks for a note)", permissions=["review"])
+    @admin.action(description=_("Mark selected payments reviewed (asks for a note)"), permissions=["review"])
     def mark_reviewed(self, request, queryset):
         form = ReviewNoteForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -333,13 +335,13 @@ class PaymentAdmin(DisputeActions, ReadOnlyAdmin):
                 self,
                 request,
                 report,
-                done=gettext("{count} marked reviewed: {rows}."),
-                failed=gettext("{count} not marked reviewed: {rows}."),
+                done=gettext("Marked reviewed ({count}): {rows}."),
+                failed=gettext("Not marked reviewed ({count}): {rows}."),
             )
             return None
         context = {
             **self.admin_site.each_context(request),
-            "title": "Mark payments reviewed",
+            "title": gettext("Mark payments reviewed"),
             "opts": self.opts,
             "payments": queryset.order_by("pk"),
             "form": form,

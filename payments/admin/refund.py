@@ -1,6 +1,7 @@
 """Refunds, read-only: money goes back only through the payment's Refund button."""
 
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin
 from core.money import format_money
@@ -24,7 +25,7 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = ("status", "kind", "automatic", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("payment", "requested_by")
     search_fields = ("payment__order__number", "=provider_refund_id", "=idempotency_key")
-    search_help_text = "Payment reference, order number, or the provider's refund id."
+    search_help_text = _("Payment reference, order number, or the provider's refund id.")
     date_hierarchy = "created_at"
     fields = (
         "payment_reference",
@@ -43,11 +44,11 @@ class RefundAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="payment", ordering="payment__created_at")
+    @admin.display(description=_("payment"), ordering="payment__created_at")
     def payment_reference(self, refund):
         return payment_link(refund.payment)
 
-    @admin.display(description="amount", ordering="amount")
+    @admin.display(description=_("amount"), ordering="amount")
     def amount_display(self, refund):
         return format_money(refund.amount, refund.payment.currency)
 

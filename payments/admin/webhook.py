@@ -4,6 +4,7 @@ import logging
 
 from django.contrib import admin
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
 from core.exceptions import DomainError
@@ -31,7 +32,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     list_filter = ("provider", "result", "signature_valid", "source")
     list_select_related = ("payment",)
     search_fields = ("dedupe_key",)
-    search_help_text = "Dedupe key, or a payment reference."
+    search_help_text = _("Dedupe key, or a payment reference.")
     date_hierarchy = "received_at"
     actions = ["reprocess_selected"]
     fieldsets = [
@@ -50,8 +51,8 @@ class WebhookEventAdmin(ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Verified update", {"fields": ["update_display"]}),
-        ("As received", {"fields": ["content_type", "headers_display", "raw_body_display"]}),
+        (_("Verified update"), {"fields": ["update_display"]}),
+        (_("As received"), {"fields": ["content_type", "headers_display", "raw_body_display"]}),
     ]
     readonly_fields = (
         "provider",
@@ -76,27 +77,27 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def has_reprocess_permission(self, request):
         return request.user.has_perm("payments.reprocess_webhook")
 
-    @admin.display(description="result", ordering="result")
+    @admin.display(description=_("result"), ordering="result")
     def result_badge(self, event):
         return result_badge(event)
 
-    @admin.display(description="payment")
+    @admin.display(description=_("payment"))
     def payment_reference(self, event):
         return payment_link(event.payment)
 
-    @admin.display(description="result detail")
+    @admin.display(description=_("result detail"))
     def result_detail_display(self, event):
         return preformatted(event.result_detail)
 
-    @admin.display(description="update (provider-neutral)")
+    @admin.display(description=_("update (provider-neutral)"))
     def update_display(self, event):
         return preformatted(as_json(event.update))
 
-    @admin.display(description="headers")
+    @admin.display(description=_("headers"))
     def headers_display(self, event):
         return preformatted(as_json(event.headers))
 
-    @admin.display(description="raw body")
+    @admin.display(description=_("raw body"))
     def raw_body_display(self, event):
         return preformatted(event.raw_body)
 
@@ -106,7 +107,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             return queryset.filter(payment__reference=reference), False
         return super().get_search_results(request, queryset, search_term)
 
-    @admin.action(description="Re-process selected events", permissions=["reprocess"])
+    @admin.action(description=_("Re-process selected events"), permissions=["reprocess"])
     def reprocess_selected(self, request, queryset):
         """Apply each event again through the service and report each one by its number."""
         rows = list(queryset.select_related(None).order_by("pk").values_list("pk", "signature_valid", "result"))
@@ -121,9 +122,9 @@ class WebhookEventAdmin(ReadOnlyAdmin):
             self,
             request,
             report,
-            done=gettext("Re-processed {count}: {rows}."),
+            done=gettext("Re-processed ({count}): {rows}."),
             skipped=gettext("Already processed, nothing to do: {rows}."),
-            failed=gettext("{count} not re-processed: {rows}."),
+            failed=gettext("Not re-processed ({count}): {rows}."),
         )
 
     @staticmethod

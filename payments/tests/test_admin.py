@@ -221,7 +221,7 @@ def test_finance_refunds_part_then_the_rest_through_the_form(client, captured, d
     assert response["Location"] == change_url(captured)
     refund = Refund.objects.get()
     assert messages_of(response) == [
-        f"Refund of 150,00{NBSP}₴ requested (refund #{refund.pk}); the payment shows it once sandbox confirms."
+        f"Повернення 150,00{NBSP}₴ запитано (повернення №{refund.pk}); платіж покаже його, щойно sandbox підтвердить."
     ]
     assert (refund.amount, refund.status, refund.reason, refund.requested_by, refund.automatic) == (
         15000,
@@ -268,7 +268,7 @@ def test_an_over_refund_is_refused_with_a_message_and_changes_nothing(client, ca
         ("abc", "x", {"amount": [NOT_AN_AMOUNT]}),
         ("0", "x", {"amount": [POSITIVE]}),
         ("10.001", "x", {"amount": [TOO_PRECISE]}),
-        ("10", "", {"reason": ["This field is required."]}),
+        ("10", "", {"reason": ["Це поле обов'язкове."]}),
     ],
 )
 def test_a_wrong_amount_or_no_reason_is_a_form_error(client, captured, amount, reason, errors):
@@ -292,8 +292,8 @@ def test_a_double_submitted_refund_form_refunds_once(client, captured, django_ca
     assert (first.status_code, again.status_code) == (302, 302)
     refund = Refund.objects.get()
     assert messages_of(again)[-1:] == [
-        f"This refund form was already submitted: refund #{refund.pk} of 100,00{NBSP}₴ is refunded; "
-        "nothing more was done."
+        f"Цю форму повернення вже надіслано: повернення №{refund.pk} на 100,00{NBSP}₴ — повернуто; "
+        "більше нічого не зроблено."
     ]
     assert state(captured) == ("partially_refunded", 10000, 10000, 1)
     assert JournalEntry.objects.filter(kind="refund").count() == 1
@@ -322,14 +322,14 @@ def test_finance_marks_a_payment_reviewed_with_a_note(client, sandbox):
     assert page.status_code == 200
     assert [p.pk for p in page.context["payments"]] == [flagged.pk, clean.pk]
     refused = client.post(changelist_url("payment"), {**selected, "post": "yes", "note": " "})
-    assert refused.context["form"].errors == {"note": ["This field is required."]}
+    assert refused.context["form"].errors == {"note": ["Це поле обов'язкове."]}
 
     response = client.post(changelist_url("payment"), {**selected, "post": "yes", "note": "Called the bank"})
 
     assert response.status_code == 302
     assert messages_of(response) == [
-        f"1 marked reviewed: {flagged.reference}.",
-        f"1 not marked reviewed: {clean.reference} (It was not waiting for review).",
+        f"Позначено перевіреними (1): {flagged.reference}.",
+        f"Не позначено перевіреними (1): {clean.reference} (It was not waiting for review).",
     ]
     flagged.refresh_from_db()
     assert (flagged.needs_review, flagged.status) == (False, "pending")
@@ -388,7 +388,7 @@ def test_finance_reprocesses_a_failed_event_from_the_inbox(client, sandbox, monk
     assert response.status_code == 302
     order = payment.order
     assert messages_of(response) == [
-        f"Re-processed 1: #{event.pk} (processed: captured; order {order.number} confirmed)."
+        f"Повторно оброблено (1): #{event.pk} (оброблено: captured; order {order.number} confirmed)."
     ]
     payment.refresh_from_db()
     event.refresh_from_db()
@@ -408,8 +408,8 @@ def test_an_event_with_a_bad_signature_is_never_reprocessed(client, sandbox):
     response = reprocess(client, rejected)
 
     assert messages_of(response) == [
-        f"1 not re-processed: #{rejected.pk} (its signature is not valid: a forged or damaged callback "
-        "is never applied)."
+        f"Не оброблено повторно (1): #{rejected.pk} (її підпис неправильний: підроблений або пошкоджений колбек "
+        "ніколи не застосовується)."
     ]
     rejected.refresh_from_db()
     payment.refresh_from_db()
@@ -429,9 +429,9 @@ def test_reprocessing_reports_each_event(client, sandbox, monkeypatch):
     response = reprocess(client, processed, failed, rejected)
     # then each is reported, and the processed one is left as it was
     assert [m.split(":")[0] for m in messages_of(response)] == [
-        "Re-processed 1",
-        "Already processed, nothing to do",
-        "1 not re-processed",
+        "Повторно оброблено (1)",
+        "Уже оброблено, нічого робити",
+        "Не оброблено повторно (1)",
     ]
     assert f"#{processed.pk}." in messages_of(response)[1]
     processed.refresh_from_db()
@@ -495,12 +495,12 @@ def test_order_page_lists_its_payments_for_who_may_see_them(client, captured):
     login_as(client, "Finance")
     html = client.get(url).content.decode()
     assert f'<a href="{change_url(captured)}">{captured.reference}</a>' in html
-    assert '<div class="readonly">paid</div>' in html
+    assert '<div class="readonly">оплачено</div>' in html
     client.force_login(StaffFactory(role="Warehouse"))
     response = client.get(url)
     assert response.status_code == 200
     assert change_url(captured) not in response.content.decode()
-    assert "Payments" not in [fieldset.name for fieldset in response.context["adminform"]]
+    assert "Платежі" not in [fieldset.name for fieldset in response.context["adminform"]]
 
 
 @pytest.mark.parametrize("count", [2, 6])
@@ -510,7 +510,7 @@ def test_order_changelist_shows_payment_status_at_a_flat_cost(client, sandbox, d
         deliver(sandbox, start(online_order()))
     with django_assert_num_queries(10):  # the orders list's 9 (with the session), one for all their payments
         response = client.get(reverse("admin:orders_order_changelist"))
-    assert response.content.decode().count('<span class="kr-sub">paid</span></td>') == count
+    assert response.content.decode().count('<span class="kr-sub">оплачено</span></td>') == count
 
 
 def test_my_orders_page_shows_the_payment_status_at_a_flat_cost(client, sandbox, django_assert_num_queries):

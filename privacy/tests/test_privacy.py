@@ -83,7 +83,7 @@ def test_the_export_holds_everything_about_the_customer(customer, tmp_path):
         delivered["subtotal"] + delivered["delivery_fee"],
     )
     assert [line["quantity"] for line in delivered["lines"]] == [1]
-    assert [h["to"] for h in delivered["history"]][-1] == "Delivered"
+    assert [h["to"] for h in delivered["history"]][-1] == "Доставлено"
     assert [(p["order"], p["status"], p["captured_amount"]) for p in data["payments"]] == [
         (delivered["number"], "captured", delivered["total"])
     ]
@@ -223,7 +223,7 @@ def test_a_customer_with_an_open_order_is_not_anonymised(client):
     message = f"Not anonymised: orders {order.number} are not yet delivered or cancelled; try again once they are."
     assert str(refused.value) == message
     assert [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] == [
-        ("error", f"1 not anonymised: taras@example.com ({message.rstrip('.')}).")
+        ("error", f"Не знеособлено (1): taras@example.com ({message.rstrip('.')}).")
     ]
     user.refresh_from_db()
     order.refresh_from_db()
@@ -238,7 +238,7 @@ def test_a_manager_anonymises_from_the_user_admin(client, customer):
     response = client.post(USERS_URL, {"action": "anonymise_customers", "_selected_action": [customer.pk]})
 
     assert [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] == [
-        ("success", "Anonymised 1: olena@example.com.")
+        ("success", "Знеособлено (1): olena@example.com.")
     ]
     assert User.objects.get(pk=customer.pk).is_active is False
     assert verify_ledger().ok

@@ -6,7 +6,8 @@ so one refused parcel never undoes the others; staff are told what happened to e
 
 from django.contrib import admin, messages
 from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import BulkReport, act_on_each, message_bulk_report
 from core.exceptions import DomainError
@@ -21,11 +22,11 @@ def _rows(queryset):
 class ShipmentActionsMixin:
     """The changelist's bulk actions (for ShipmentAdmin); each needs manage_shipment."""
 
-    @admin.action(description="Download labels 100x100 (thermal printer)", permissions=["manage"])
+    @admin.action(description=_("Download labels 100x100 (thermal printer)"), permissions=["manage"])
     def download_labels_100x100(self, request, queryset):
         return self._labels(request, queryset, "100x100")
 
-    @admin.action(description="Download labels A4", permissions=["manage"])
+    @admin.action(description=_("Download labels A4"), permissions=["manage"])
     def download_labels_a4(self, request, queryset):
         return self._labels(request, queryset, "a4")
 
@@ -35,12 +36,13 @@ class ShipmentActionsMixin:
         )
         skipped = queryset.count() - len(printable)
         if not printable:
-            self.message_user(request, "None of the selected shipments has a waybill yet.", messages.ERROR)
+            self.message_user(request, gettext("None of the selected shipments has a waybill yet."), messages.ERROR)
             return None
         if len(printable) > MAX_LABELS_PER_PDF:
             self.message_user(
                 request,
-                f"Print at most {MAX_LABELS_PER_PDF} labels at once; {len(printable)} selected.",
+                gettext("Print at most %(limit)s labels at once; %(count)s selected.")
+                % {"limit": MAX_LABELS_PER_PDF, "count": len(printable)},
                 messages.ERROR,
             )
             return None
@@ -53,13 +55,18 @@ class ShipmentActionsMixin:
             # Shown on the next page: the file download leaves this one as it is.
             self.message_user(
                 request,
-                f"{skipped} of the selected shipments have no waybill (or were cancelled) and are not in the PDF.",
+                ngettext(
+                    "%(count)s of the selected shipments has no waybill (or was cancelled) and is not in the PDF.",
+                    "%(count)s of the selected shipments have no waybill (or were cancelled) and are not in the PDF.",
+                    skipped,
+                )
+                % {"count": skipped},
                 messages.WARNING,
             )
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
         return pdf_response(pdf, f"labels-{layout}-{stamp}.pdf")
 
-    @admin.action(description="Retry selected (back to the label queue)", permissions=["manage"])
+    @admin.action(description=_("Retry selected (back to the label queue)"), permissions=["manage"])
     def retry_selected(self, request, queryset):
         def retry(pk: int) -> None:
             retry_shipment(shipment_id=pk, by=request.user)
@@ -68,24 +75,24 @@ class ShipmentActionsMixin:
             self,
             request,
             act_on_each(_rows(queryset), retry),
-            done=_("{count} back in the label queue: {rows}."),
-            failed=_("{count} not retried: {rows}."),
+            done=gettext("Back in the label queue ({count}): {rows}."),
+            failed=gettext("Not retried ({count}): {rows}."),
         )
 
-    @admin.action(description="Void waybill and make a new one (fix the order first)", permissions=["manage"])
+    @admin.action(description=_("Void waybill and make a new one (fix the order first)"), permissions=["manage"])
     def void_waybills(self, request, queryset):
         def void(pk: int) -> None:
-            void_waybill(shipment_id=pk, by=request.user, reason=_("Voided from the shipping queue"))
+            void_waybill(shipment_id=pk, by=request.user, reason=gettext("Voided from the shipping queue"))
 
         message_bulk_report(
             self,
             request,
             act_on_each(_rows(queryset), void),
-            done=_("Voided {count}: {rows}; new waybills follow within a minute."),
-            failed=_("{count} not voided: {rows}."),
+            done=gettext("Voided ({count}): {rows}; new waybills follow within a minute."),
+            failed=gettext("Not voided ({count}): {rows}."),
         )
 
-    @admin.action(description="Cancel parcel (cancels the order; asks for a reason)", permissions=["manage"])
+    @admin.action(description=_("Cancel parcel (cancels the order; asks for a reason)"), permissions=["manage"])
     def cancel_parcels(self, request, queryset):
         form = CancelParcelForm(request.POST if "post" in request.POST else None)
         if form.is_bound and form.is_valid():
@@ -117,14 +124,14 @@ class ShipmentActionsMixin:
             self,
             request,
             report,
-            done=_("Cancelled {count} (orders too): {rows}."),
-            failed=_("{count} not cancelled: {rows}."),
+            done=gettext("Cancelled, orders too ({count}): {rows}."),
+            failed=gettext("Not cancelled ({count}): {rows}."),
         )
         if report.skipped:
             self.message_user(
                 request,
-                _("Orders cancelled, but {count} parcels could not be stopped and need attention: {rows}.").format(
-                    count=len(report.skipped), rows=", ".join(report.skipped)
-                ),
+                gettext(
+                    "Orders cancelled, but parcels could not be stopped and need attention ({count}): {rows}."
+                ).format(count=len(report.skipped), rows=", ".join(report.skipped)),
                 messages.WARNING,
             )

@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from django import forms
 from django.contrib import admin
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from directory.models import City, Warehouse
 from shipping.models import Shipment
@@ -14,7 +15,7 @@ from shipping.services import KYIV, kyiv_today
 S = Shipment.Status
 MANAGE_PERMISSION = "shipping.manage_shipment"
 MAX_LABELS_PER_PDF = 100  # the carrier's print URL lists every waybill; keep it a sane length
-LAYOUTS = {"100x100": "100x100 thermal", "a4": "A4"}
+LAYOUTS = {"100x100": _("100x100 thermal"), "a4": "A4"}
 STATUS_COLOURS = {
     S.PENDING: "#b26a00",
     S.CREATING: "#b26a00",
@@ -49,23 +50,24 @@ def can_cancel(shipment: Shipment) -> bool:
 
 class CancelParcelForm(forms.Form):
     reason = forms.CharField(
+        label=_("Reason"),
         max_length=1000,
         widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        help_text="Required: the shopper and your colleagues will see why.",
+        help_text=_("Required: the shopper and your colleagues will see why."),
     )
 
 
 class QueueFilter(admin.SimpleListFilter):
     """The warehouse's day: what to label, what was labelled today, what a person must fix."""
 
-    title = "queue"
+    title = _("queue")
     parameter_name = "queue"
 
     def lookups(self, request, model_admin):
         return [
-            ("to_label", "To label"),
-            ("labelled_today", "Labelled today"),
-            ("attention", "Needs attention"),
+            ("to_label", _("To label")),
+            ("labelled_today", _("Labelled today")),
+            ("attention", _("Needs attention")),
         ]
 
     def queryset(self, request, queryset):

@@ -9,6 +9,7 @@ from django.contrib.admin.utils import unquote
 from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.translation import gettext
 
 from core.admin import BulkReport
 from core.exceptions import DomainError
@@ -26,7 +27,10 @@ class ShipmentPagesMixin:
         if obj is not None and self.has_manage_permission(request):
             context["shipment_buttons"] = {
                 "labels": [
-                    {"label": f"Download label ({name})", "url": self._url("label", obj) + f"?layout={layout}"}
+                    {
+                        "label": gettext("Download label (%(layout)s)") % {"layout": name},
+                        "url": self._url("label", obj) + f"?layout={layout}",
+                    }
                     for layout, name in LAYOUTS.items()
                 ]
                 if can_print(obj)
@@ -52,7 +56,7 @@ class ShipmentPagesMixin:
     def _shipment_or_404(self, request, object_id) -> Shipment:
         shipment = self.get_object(request, unquote(object_id))
         if shipment is None:
-            raise Http404("No such shipment.")
+            raise Http404(gettext("No such shipment."))
         return shipment
 
     def label_view(self, request, object_id):
@@ -61,7 +65,7 @@ class ShipmentPagesMixin:
         self._require_manage(request, shipment)
         layout = request.GET.get("layout", "100x100")
         if shipment.status == S.CANCELLED:
-            messages.error(request, "The parcel is cancelled: its waybill is no longer valid.")
+            messages.error(request, gettext("The parcel is cancelled: its waybill is no longer valid."))
             return HttpResponseRedirect(self._change_url(shipment))
         try:
             pdf = label_pdf(shipment_ids=[shipment.pk], layout=layout)
@@ -85,7 +89,9 @@ class ShipmentPagesMixin:
         except DomainError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, f"Shipment {shipment.marker} is back in the label queue.")
+            messages.success(
+                request, gettext("Shipment %(marker)s is back in the label queue.") % {"marker": shipment.marker}
+            )
         return HttpResponseRedirect(self._change_url(shipment))
 
     def cancel_view(self, request, object_id):
@@ -112,7 +118,9 @@ class ShipmentPagesMixin:
     def _cancel_page(self, request, shipments, form, *, bulk: bool):
         context = {
             **self.admin_site.each_context(request),
-            "title": "Cancel parcels" if bulk else f"Cancel parcel {shipments[0].marker}",
+            "title": gettext("Cancel parcels")
+            if bulk
+            else gettext("Cancel parcel %(marker)s") % {"marker": shipments[0].marker},
             "opts": self.opts,
             "shipments": shipments,
             "form": form,

@@ -12,6 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.text import Truncator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, badge, phone_in_search
 from core.circuit import describe
@@ -43,7 +45,7 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
     list_filter = ("status", "carrier", QueueFilter)
     list_select_related = ("order",)
     search_fields = ("=tracking_number", "marker", "order__number")
-    search_help_text = "TTN, order number or the recipient's phone (any format)."
+    search_help_text = _("TTN, order number or the recipient's phone (any format).")
     date_hierarchy = "created_at"
     actions = ["download_labels_100x100", "download_labels_a4", "retry_selected", "void_waybills", "cancel_parcels"]
     MANAGE_ACTIONS = frozenset(actions)
@@ -60,14 +62,14 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
                 ]
             },
         ),
-        ("Recipient", {"fields": ["recipient", "destination", "city_ref", "warehouse_ref"]}),
-        ("Parcel", {"fields": ["weight_grams", "declared_value_display", "cod_display", "cost_display"]}),
+        (_("Recipient"), {"fields": ["recipient", "destination", "city_ref", "warehouse_ref"]}),
+        (_("Parcel"), {"fields": ["weight_grams", "declared_value_display", "cod_display", "cost_display"]}),
         (
-            "Label",
+            _("Label"),
             {"fields": ["waybill_ref", "attempts", "last_error", "creating_since", "next_attempt_at"]},
         ),
         (
-            "Timestamps",
+            _("Timestamps"),
             {
                 "classes": ["collapse"],
                 "fields": ["created_at", "label_created_at", "next_poll_at", "delivered_at", "updated_at"],
@@ -104,12 +106,12 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
 
     # --- columns -------------------------------------------------------------------------------
 
-    @admin.display(description="order", ordering="order__number")
+    @admin.display(description=_("order"), ordering="order__number")
     def order_link(self, shipment):
         url = reverse("admin:orders_order_change", args=[shipment.order_id])
         return format_html('<a href="{}">{}</a>', url, shipment.order.number)
 
-    @admin.display(description="status", ordering="status")
+    @admin.display(description=_("status"), ordering="status")
     def status_badge(self, shipment):
         return badge(
             f"kr-status-{shipment.status}",
@@ -117,11 +119,11 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
             shipment.get_status_display(),
         )
 
-    @admin.display(description="recipient")
+    @admin.display(description=_("recipient"))
     def recipient(self, shipment):
         return format_html("{}<br>{}", shipment.recipient_name, shipment.recipient_phone)
 
-    @admin.display(description="city / branch")
+    @admin.display(description=_("city / branch"))
     def destination(self, shipment):
         places = getattr(shipment, "kramar_places", None)
         if places is None:
@@ -131,23 +133,23 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
             return "— (not chosen)"
         return format_html(
             "{}<br>{}",
-            city or f"unknown city {shipment.city_ref}",
-            branch or f"unknown branch {shipment.warehouse_ref}",
+            city or gettext("unknown city %(ref)s") % {"ref": shipment.city_ref},
+            branch or gettext("unknown branch %(ref)s") % {"ref": shipment.warehouse_ref},
         )
 
-    @admin.display(description="COD", ordering="cod_amount")
+    @admin.display(description=_("COD"), ordering="cod_amount")
     def cod_display(self, shipment):
         return format_money(shipment.cod_amount, shipment.order.currency) if shipment.cod_amount else "—"
 
-    @admin.display(description="declared value")
+    @admin.display(description=_("declared value"))
     def declared_value_display(self, shipment):
         return format_money(shipment.declared_value, shipment.order.currency)
 
-    @admin.display(description="delivery cost")
+    @admin.display(description=_("delivery cost"))
     def cost_display(self, shipment):
         return format_money(shipment.cost, shipment.order.currency) if shipment.cost is not None else "—"
 
-    @admin.display(description="last error")
+    @admin.display(description=_("last error"))
     def last_error_short(self, shipment):
         if not shipment.last_error:
             return ""

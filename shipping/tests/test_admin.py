@@ -170,9 +170,9 @@ def test_warehouse_sees_the_queue_filters_and_actions(client):
         spec.title: [choice["display"] for choice in spec.choices(response.context["cl"])]
         for spec in response.context["cl"].filter_specs
     }
-    assert filters["queue"] == ["All", "To label", "Labelled today", "Needs attention"]
-    assert "status" in filters
-    assert "carrier" in filters
+    assert filters["черга"] == ["Всі", "Створити накладну", "Накладні сьогодні", "Потребує уваги"]
+    assert "статус" in filters
+    assert "перевізник" in filters
 
 
 def test_changelist_row_shows_the_parcel(client):
@@ -262,8 +262,8 @@ def test_support_and_finance_see_the_list_but_cannot_act(client, role):
     assert response.status_code == 200
     assert response.context["action_form"] is None
     page = client.get(change_url(broken)).content.decode()
-    assert "Download label" not in page
-    assert "Cancel parcel" not in page
+    assert "Завантажити етикетку" not in page
+    assert "Скасувати посилку" not in page
     assert button_url("retry", broken) not in page
 
     # and posting an action or calling a button anyway is refused, changing nothing
@@ -311,9 +311,7 @@ def test_labels_of_a_mixed_selection_print_those_with_a_waybill(client):
 
     assert response.status_code == 200
     assert pages_in(response.content) == 2
-    assert messages_of(response) == [
-        "1 of the selected shipments have no waybill (or were cancelled) and are not in the PDF."
-    ]
+    assert messages_of(response) == ["1 з вибраних відправлень не має накладної (або скасоване) і не потрапило в PDF."]
 
 
 def test_labels_of_parcels_without_a_waybill_say_so(client):
@@ -323,7 +321,7 @@ def test_labels_of_parcels_without_a_waybill_say_so(client):
     response = action(client, "download_labels_a4", waiting)
 
     assert response.status_code == 302
-    assert messages_of(response) == ["None of the selected shipments has a waybill yet."]
+    assert messages_of(response) == ["Жодне з вибраних відправлень ще не має накладної."]
 
 
 def test_change_page_offers_the_label_and_serves_it(client):
@@ -347,7 +345,7 @@ def test_label_button_for_a_parcel_without_a_waybill_explains(client):
     waiting = pending()[0]
     login_as(client, "Warehouse")
 
-    assert "Download label" not in client.get(change_url(waiting)).content.decode()
+    assert "Завантажити етикетку" not in client.get(change_url(waiting)).content.decode()
     response = client.get(button_url("label", waiting))
     assert response.status_code == 302
     assert messages_of(response) == ["None of these shipments has a waybill yet."]
@@ -402,9 +400,10 @@ def test_retry_after_fixing_the_order_puts_the_parcel_back_in_the_queue(client):
     assert (broken.status, broken.warehouse_ref, broken.attempts, broken.last_error) == (S.PENDING, branch.ref, 0, "")
     assert state(parcel)[0] == S.LABEL_CREATED
     assert messages_of(response) == [
-        f"1 back in the label queue: {broken.marker}.",
-        f"1 not retried: {parcel.marker} (Only a shipment that needs attention can be retried; this one is label "
-        "created).",
+        f"Знову в черзі накладних (1): {broken.marker}.",
+        # the service's refusal as it words it, the status as staff read it
+        f"Не повторено (1): {parcel.marker} (Only a shipment that needs attention can be retried; this one is "
+        f"{S.LABEL_CREATED.label.lower()}).",
     ]
     # and the next label run creates its waybill
     create_labels()
@@ -420,7 +419,7 @@ def test_retry_without_a_fix_is_refused_and_changes_nothing(client):
     response = action(client, "retry_selected", [broken])
 
     assert messages_of(response) == [
-        f"1 not retried: {broken.marker} (Choose the Nova Poshta city and branch on the order first)."
+        f"Не повторено (1): {broken.marker} (Choose the Nova Poshta city and branch on the order first)."
     ]
     assert state(broken) == before
 
@@ -437,7 +436,7 @@ def test_retry_button_on_the_change_page(client):
 
     assert response.status_code == 302
     assert response["Location"] == change_url(broken)
-    assert messages_of(response) == [f"Shipment {broken.marker} is back in the label queue."]
+    assert messages_of(response) == [f"Відправлення {broken.marker} знову в черзі накладних."]
     assert state(broken)[0] == S.PENDING
 
 
@@ -463,12 +462,10 @@ def test_cancel_parcels_asks_why_then_cancels_the_orders_and_waybills(client):
     assert state(waiting)[:2] == (S.CANCELLED, Order.Status.CANCELLED)
     assert SandboxCarrier().track(numbers=[parcel.tracking_number], phone="")[0].carrier_code == 2  # deleted
     # and the deleted waybill is no longer offered for printing
-    assert "Download label" not in client.get(change_url(parcel)).content.decode()
-    assert messages_of(client.get(button_url("label", parcel))) == [
-        "The parcel is cancelled: its waybill is no longer valid."
-    ]
+    assert "Завантажити етикетку" not in client.get(change_url(parcel)).content.decode()
+    assert messages_of(client.get(button_url("label", parcel))) == ["Посилку скасовано: її накладна більше не дійсна."]
     markers = sorted([parcel.marker, waiting.marker])
-    assert messages_of(response) == [f"Cancelled 2 (orders too): {', '.join(markers)}."]
+    assert messages_of(response) == [f"Скасовано разом із замовленнями (2): {', '.join(markers)}."]
 
 
 def test_cancel_parcels_without_a_reason_changes_nothing(client):
@@ -479,7 +476,7 @@ def test_cancel_parcels_without_a_reason_changes_nothing(client):
     response = action(client, "cancel_parcels", [parcel], post="yes", reason="  ")
 
     assert response.status_code == 200
-    assert response.context["form"].errors == {"reason": ["This field is required."]}
+    assert response.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert state(parcel) == before
 
 
@@ -489,12 +486,12 @@ def test_a_parcel_already_on_its_way_cannot_be_cancelled(client):
     before = state(parcel)
     login_as(client, "Warehouse")
 
-    assert "Cancel parcel" not in client.get(change_url(parcel)).content.decode()
+    assert "Скасувати посилку" not in client.get(change_url(parcel)).content.decode()
     response = action(client, "cancel_parcels", [parcel], post="yes", reason="Too late")
 
     assert messages_of(response) == [
-        f"1 not cancelled: {parcel.marker} (The parcel is in transit; it can no longer be cancelled. Have it "
-        "refused or returned instead)."
+        f"Не скасовано (1): {parcel.marker} (The parcel is {S.IN_TRANSIT.label.lower()}; it can no longer be "
+        "cancelled. Have it refused or returned instead)."
     ]
     assert state(parcel) == before
 
@@ -509,13 +506,13 @@ def test_cancel_button_on_the_change_page(client):
     assert asked.status_code == 200
     assert asked.context["bulk"] is False
     refused = client.post(button_url("cancel", parcel), {"reason": ""})
-    assert refused.context["form"].errors == {"reason": ["This field is required."]}
+    assert refused.context["form"].errors == {"reason": ["Це поле обов'язкове."]}
     assert state(parcel)[0] == S.LABEL_CREATED
 
     response = client.post(button_url("cancel", parcel), {"reason": "Out of stock after all"})
 
     assert response["Location"] == change_url(parcel)
-    assert messages_of(response) == [f"Cancelled 1 (orders too): {parcel.marker}."]
+    assert messages_of(response) == [f"Скасовано разом із замовленнями (1): {parcel.marker}."]
     assert state(parcel)[:2] == (S.CANCELLED, Order.Status.CANCELLED)
 
 
