@@ -524,5 +524,5 @@ def test_my_orders_page_shows_the_payment_status_at_a_flat_cost(client, sandbox,
     with django_assert_num_queries(7):
         response = client.get(reverse("accounts:orders"))
     html = response.content.decode()
-    assert html.count('<td data-label="Payment">paid</td>') == 3
-    assert html.count('<td data-label="Payment">payment processing</td>') == 1
+    assert html.count('<td data-label="Оплата">оплачено</td>') == 3
+    assert html.count('<td data-label="Оплата">оплата обробляється</td>') == 1
