@@ -1,8 +1,11 @@
 """API plumbing shared by every app: the exception handler, the error shape, header docs and ETags."""
 
+import math
+
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -12,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.exceptions import DomainError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import MAX_KEY_LENGTH
+from core.ratelimit import wait_message
 
 
 def exception_handler(exc, context):
@@ -19,7 +23,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, Http404):
-        return Response({"detail": "Not found.", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": _("Not found."), "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
@@ -30,8 +34,18 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
-        response.data = {"detail": str(detail), "code": getattr(detail, "code", None) or exc.default_code}
+        code = getattr(detail, "code", None) or exc.default_code
+        response.data = {"detail": _own_message(exc) or str(detail), "code": code}
     return response
+
+
+def _own_message(exc) -> str | None:
+    """Our sentence where DRF's own is not translated (it builds these from English parts)."""
+    if isinstance(exc, exceptions.Throttled):
+        return wait_message(max(1, math.ceil(exc.wait))) if exc.wait is not None else _("Too many requests.")
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+        return _("The request body is not valid JSON.")
+    return None
 
 
 def _first_message(errors) -> str:
@@ -42,7 +56,7 @@ def _first_message(errors) -> str:
             return message if field == "non_field_errors" else f"{field}: {message}"
     if isinstance(errors, list) and errors:
         return _first_message(errors[0])
-    return str(errors) or "Invalid input."
+    return str(errors) or _("Invalid input.")
 
 
 # --- the error shape --------------------------------------------------------------------------

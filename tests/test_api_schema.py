@@ -84,6 +84,11 @@ def test_an_unknown_api_url_is_a_json_404(url):
     response = APIClient().get(url)
     assert response.status_code == 404
     assert response.json() == {
+        "detail": "За цією адресою немає методу API; шляхи закінчуються скісною рискою (див. /api/docs/).",
+        "code": "not_found",
+    }
+    english = APIClient().get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {
         "detail": "No API endpoint at this URL; paths end with a slash (see /api/docs/).",
         "code": "not_found",
     }

@@ -112,7 +112,9 @@ def test_a_success_still_clears_the_failures_of_that_account():
 
 # --- the lockout answer ---------------------------------------------------------------------
 
-LOCKED_MESSAGE = "Too many failed logins. Wait 30 minutes or ask the shop to unlock your account."
+LOCKED_MESSAGE = (
+    "Забагато невдалих спроб входу. Зачекайте 30 хв або попросіть магазин розблокувати ваш обліковий запис."
+)
 
 
 def lock(login, client):

@@ -40,8 +40,8 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 QUEUE_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
-OWN_WALLET = "Nobody may credit or debit their own store credit; ask a colleague."
-SELF_APPROVAL = "You asked for this adjustment; a second person must approve it."
+OWN_WALLET = "Ніхто не може нараховувати чи списувати бонусний баланс собі самому; попросіть колегу."
+SELF_APPROVAL = "Ви самі запросили це коригування; його має схвалити інша людина."
 
 
 def ask(by, customer, amount, direction="credit", reason="Sorry for the late parcel"):
