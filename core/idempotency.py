@@ -23,7 +23,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -131,6 +131,8 @@ def store_idempotent_response(*, record: IdempotencyKey, response: Response) -> 
         qs.delete()
         return
     headers = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
+    # A replay is the stored body, in the language it was first answered in: say which.
+    headers["Content-Language"] = translation.get_language()
     # Kept as text, not JSONB, so a replay is byte-for-byte the original (JSONB reorders keys).
     body = None if response.data is None else json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False)
     qs.update(
