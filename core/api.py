@@ -2,6 +2,7 @@
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.http import parse_etags
@@ -65,11 +66,18 @@ def _first_message(errors) -> str:
 class ErrorSerializer(serializers.Serializer):
     """What every API error looks like (core.api.exception_handler); documentation only.
 
-    It lives in core, below every app with an API, so each can import it.
+    `detail` is a sentence for a person, in the language of the request's `Accept-Language`
+    (Ukrainian when the header is absent, `*` or names no supported language); `code` is the
+    machine-readable reason and is the same in every language: program against `code`, show
+    `detail`. It lives in core, below every app with an API, so each can import it.
     """
 
-    detail = serializers.CharField(help_text="One sentence a person can read.")
-    code = serializers.CharField(help_text="A stable machine code, e.g. out_of_stock or stale_version.")
+    detail = serializers.CharField(
+        help_text="One sentence a person can read, in the language of Accept-Language (Ukrainian by default)."
+    )
+    code = serializers.CharField(
+        help_text="A stable machine code, the same in every language, e.g. out_of_stock or stale_version."
+    )
     errors = serializers.DictField(required=False, help_text="Per-field messages, present on validation errors (400).")
 
     class Meta:
@@ -155,3 +163,46 @@ def etag_versions(header: str) -> set[str] | None:
     if "*" in etags:
         return None
     return {etag.removeprefix("W/").strip('"') for etag in etags}
+
+
+# --- languages -------------------------------------------------------------------------------
+
+LANGUAGE_NOTE = (
+    "`detail` is a sentence for a person, in the language of the request's `Accept-Language` "
+    "(Ukrainian when the header is absent, `*` or names no supported language); `code` is the "
+    "machine-readable reason and is the same in every language: program against `code`, show `detail`."
+)
+
+
+def document_languages(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation takes Accept-Language and every
+    answer says its Content-Language (core.middleware.KramarLocaleMiddleware picks it)."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    components = result.setdefault("components", {})
+    components.setdefault("parameters", {})["AcceptLanguage"] = {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "default": settings.LANGUAGE_CODE, "example": "en"},
+        "description": (
+            f"The language of human-readable texts (`detail` of errors): {', '.join(f'`{c}`' for c in languages)}; "
+            f"weights and regions are understood (`en-GB,en;q=0.9` is English). Without it, or with `*` or only "
+            f"unsupported languages, the answer is in `{settings.LANGUAGE_CODE}` (Ukrainian). " + LANGUAGE_NOTE
+        ),
+    }
+    components.setdefault("headers", {})["ContentLanguage"] = {
+        "schema": {"type": "string", "enum": languages},
+        "description": "The language of this answer's texts (`uk` or `en`); answers vary by Accept-Language.",
+    }
+    parameter = {"$ref": "#/components/parameters/AcceptLanguage"}
+    header = {"$ref": "#/components/headers/ContentLanguage"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if parameter not in parameters:
+                parameters.append(parameter)
+            for response in operation["responses"].values():
+                response.setdefault("headers", {}).setdefault("Content-Language", header)
+    return result

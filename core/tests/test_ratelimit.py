@@ -212,5 +212,5 @@ def test_the_schema_documents_429_with_retry_after():
         for method, operation in operations.items():
             assert "429" in operation["responses"], (path, method)
     place = schema["paths"]["/api/v1/orders/"]["post"]["responses"]["429"]
-    assert set(place["headers"]) == {"Retry-After"}
+    assert set(place["headers"]) == {"Retry-After", "Content-Language"}
     assert place["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
