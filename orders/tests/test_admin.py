@@ -351,7 +351,10 @@ def test_transition_no_longer_possible_is_an_error_message(client):
     response = client.post(transition_url(order, "confirm"), {"version": 1, "confirmed": "yes"})
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
-    assert messages_of(response) == [f"Order {order.number} cannot be confirmed while it is cancelled."]
+    cancelled = str(Order.Status.CANCELLED.label).lower()
+    assert messages_of(response) == [
+        f"Замовлення №{order.number} не можна підтвердити, поки воно має статус «{cancelled}»."
+    ]
     assert snapshot(order) == before
 
 
@@ -366,7 +369,8 @@ def test_transition_from_a_stale_page_is_refused(client):
     # then nothing changes and Support is told to reload
     assert response.status_code == 302
     assert messages_of(response) == [
-        f"Order {order.number} was changed by someone else (version 2, you had 1). Reload it and try again."
+        f"Замовлення №{order.number} уже змінив хтось інший (версія 2, у вас була 1). "
+        "Завантажте його знову й повторіть спробу."
     ]
     assert snapshot(order) == before
 
@@ -424,7 +428,8 @@ def test_stale_edit_is_refused(client):
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert form.non_field_errors() == [
-        f"Order {order.number} was changed by someone else (version 2, you had 1). Reload it and try again."
+        f"Замовлення №{order.number} уже змінив хтось інший (версія 2, у вас була 1). "
+        "Завантажте його знову й повторіть спробу."
     ]
     assert form["phone"].value() == "050 999 88 77"
     assert snapshot(order) == {
@@ -478,8 +483,9 @@ def test_bulk_confirm_reports_each_success_and_failure(client):
     assert response.status_code == 302
     assert messages_of(response) == [
         f"2 confirmed: {first.number}, {last.number}",
-        f"2 failed: {cancelled.number} (cannot be confirmed while it is cancelled); "
-        f"{online.number} (is paid online; it is confirmed when its payment is captured)",
+        f"2 failed: {cancelled.number} (Замовлення №{cancelled.number} не можна підтвердити, поки воно має статус "
+        f"«{str(Order.Status.CANCELLED.label).lower()}»); {online.number} (Замовлення №{online.number} оплачується "
+        "онлайн; його буде підтверджено, щойно платіж буде списано)",
     ]
     assert [snapshot(o)["status"] for o in (first, cancelled, online, last)] == [
         "confirmed",
@@ -541,7 +547,7 @@ def test_support_moves_an_order_to_another_nova_poshta_branch(client):
         change_url(order), edit_data(order, delivery_city_ref=branch.city_id, delivery_warehouse_ref=elsewhere.ref)
     )
     assert refused.status_code == 200
-    assert "Choose a Nova Poshta branch or parcel locker in Львів." in refused.content.decode()
+    assert "Виберіть відділення або поштомат Нової Пошти в місті Львів." in refused.content.decode()
     order.refresh_from_db()
     assert order.delivery_warehouse_ref == ""
 
