@@ -40,7 +40,7 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 QUEUE_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
-OWN_WALLET = "Ніхто не може нараховувати чи списувати бонусний баланс собі самому; попросіть колегу."
+OWN_WALLET = "Ніхто не може нараховувати чи списувати кошти на власному балансі в магазині; попросіть колегу."
 SELF_APPROVAL = "Ви самі запросили це коригування; його має схвалити інша людина."
 
 

@@ -96,9 +96,9 @@ def test_not_enough_store_credit_changes_nothing():
 @pytest.mark.parametrize(
     ("customer", "store_credit", "method", "message"),
     [
-        (None, 100, PM.COD, "Увійдіть, щоб оплатити бонусним балансом"),
+        (None, 100, PM.COD, "Увійдіть, щоб оплатити з балансу в магазині"),
         ("user", 60000, PM.COD, "не можна оплатити більше, ніж сума замовлення"),
-        ("user", 100, PM.STORE_CREDIT, "не покриває все замовлення"),
+        ("user", 100, PM.STORE_CREDIT, "не вистачає на все замовлення"),
         ("user", -5, PM.COD, "цілим невід’ємним числом"),
     ],
 )
