@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import format_money
 from orders.models import Order
 from orders.services import lock_order
 from payments.exceptions import InvalidTopUp, PaymentNotPossible, ProviderUnavailable
@@ -96,7 +97,10 @@ def start_order_payment(
 def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
     """Open a payment that tops up the user's store credit by `amount` kopiyky."""
     if not isinstance(amount, int) or not 100 <= amount <= 10_000_000:
-        raise InvalidTopUp(_("Top up between 1.00 ₴ and 100 000.00 ₴."), code="invalid_amount")
+        raise InvalidTopUp(
+            _("Top up between %(min)s and %(max)s.") % {"min": format_money(100), "max": format_money(10_000_000)},
+            code="invalid_amount",
+        )
     provider = get_provider(provider_code)
     _admit(provider)
     payment = Payment.objects.create(
