@@ -1,6 +1,7 @@
 """API: exchange an e-mail and password for a token."""
 
 from django.contrib.auth import authenticate
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -50,6 +51,6 @@ class TokenObtainApi(APIView):
         # django-axes counts failures per e-mail and IP, so it needs the Django request.
         user = authenticate(request=request._request, username=email, password=serializer.validated_data["password"])
         if user is None:
-            raise ValidationError("Unable to log in with this e-mail and password.", code="invalid_credentials")
+            raise ValidationError(_("Unable to log in with this e-mail and password."), code="invalid_credentials")
         token = obtain_api_token(user=user)
         return Response(self.OutputSerializer({"token": token}).data, status=status.HTTP_200_OK)

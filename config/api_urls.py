@@ -2,6 +2,7 @@
 
 from django.http import JsonResponse
 from django.urls import include, path, re_path
+from django.utils.translation import gettext as _
 
 from accounts.api import TokenObtainApi
 from catalog.api import ProductDetailApi, ProductListApi
@@ -14,7 +15,7 @@ app_name = "api"
 def endpoint_not_found(request, *args, **kwargs):
     """Answer an unknown API URL in the API's error shape instead of the shop's HTML 404 page."""
     return JsonResponse(
-        {"detail": "No API endpoint at this URL; paths end with a slash (see /api/docs/).", "code": "not_found"},
+        {"detail": _("No API endpoint at this URL; paths end with a slash (see /api/docs/)."), "code": "not_found"},
         status=404,
     )
 

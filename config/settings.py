@@ -223,7 +223,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "kramar API",
     "DESCRIPTION": (
         "Catalog and orders for integrators. Authenticate with `Authorization: Token <key>`. "
-        "Every mutating call accepts an `Idempotency-Key` header (Stripe semantics)."
+        "Every mutating call accepts an `Idempotency-Key` header (Stripe semantics). "
+        'Errors are `{"detail", "code"}`: `detail` is in the language of `Accept-Language` '
+        "(`uk` by default, or `en`; the answer's `Content-Language` says which), `code` never changes "
+        "with the language."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -235,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.throttling.document_429",
+        "core.api.document_languages",
     ],
 }
 

@@ -1,8 +1,12 @@
 """API plumbing shared by every app: the exception handler, the error shape, header docs and ETags."""
 
+import math
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.http import parse_etags
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import exceptions, serializers, status
@@ -12,6 +16,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from core.exceptions import DomainError
 from core.idempotency import HEADER as IDEMPOTENCY_HEADER
 from core.idempotency import MAX_KEY_LENGTH
+from core.ratelimit import wait_message
 
 
 def exception_handler(exc, context):
@@ -19,7 +24,7 @@ def exception_handler(exc, context):
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
     if isinstance(exc, Http404):
-        return Response({"detail": "Not found.", "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
+        return Response({"detail": _("Not found."), "code": "not_found"}, status=status.HTTP_404_NOT_FOUND)
     if isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.ValidationError):
@@ -30,8 +35,18 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         detail = response.data["detail"]
-        response.data = {"detail": str(detail), "code": getattr(detail, "code", None) or exc.default_code}
+        code = getattr(detail, "code", None) or exc.default_code
+        response.data = {"detail": _own_message(exc) or str(detail), "code": code}
     return response
+
+
+def _own_message(exc) -> str | None:
+    """Our sentence where DRF's own is not translated (it builds these from English parts)."""
+    if isinstance(exc, exceptions.Throttled):
+        return wait_message(max(1, math.ceil(exc.wait))) if exc.wait is not None else _("Too many requests.")
+    if isinstance(exc, exceptions.ParseError) and str(exc.detail).startswith("JSON parse error"):
+        return _("The request body is not valid JSON.")
+    return None
 
 
 def _first_message(errors) -> str:
@@ -42,7 +57,7 @@ def _first_message(errors) -> str:
             return message if field == "non_field_errors" else f"{field}: {message}"
     if isinstance(errors, list) and errors:
         return _first_message(errors[0])
-    return str(errors) or "Invalid input."
+    return str(errors) or _("Invalid input.")
 
 
 # --- the error shape --------------------------------------------------------------------------
@@ -51,11 +66,18 @@ def _first_message(errors) -> str:
 class ErrorSerializer(serializers.Serializer):
     """What every API error looks like (core.api.exception_handler); documentation only.
 
-    It lives in core, below every app with an API, so each can import it.
+    `detail` is a sentence for a person, in the language of the request's `Accept-Language`
+    (Ukrainian when the header is absent, `*` or names no supported language); `code` is the
+    machine-readable reason and is the same in every language: program against `code`, show
+    `detail`. It lives in core, below every app with an API, so each can import it.
     """
 
-    detail = serializers.CharField(help_text="One sentence a person can read.")
-    code = serializers.CharField(help_text="A stable machine code, e.g. out_of_stock or stale_version.")
+    detail = serializers.CharField(
+        help_text="One sentence a person can read, in the language of Accept-Language (Ukrainian by default)."
+    )
+    code = serializers.CharField(
+        help_text="A stable machine code, the same in every language, e.g. out_of_stock or stale_version."
+    )
     errors = serializers.DictField(required=False, help_text="Per-field messages, present on validation errors (400).")
 
     class Meta:
@@ -141,3 +163,46 @@ def etag_versions(header: str) -> set[str] | None:
     if "*" in etags:
         return None
     return {etag.removeprefix("W/").strip('"') for etag in etags}
+
+
+# --- languages -------------------------------------------------------------------------------
+
+LANGUAGE_NOTE = (
+    "`detail` is a sentence for a person, in the language of the request's `Accept-Language` "
+    "(Ukrainian when the header is absent, `*` or names no supported language); `code` is the "
+    "machine-readable reason and is the same in every language: program against `code`, show `detail`."
+)
+
+
+def document_languages(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every operation takes Accept-Language and every
+    answer says its Content-Language (core.middleware.KramarLocaleMiddleware picks it)."""
+    languages = [code for code, _name in settings.LANGUAGES]
+    components = result.setdefault("components", {})
+    components.setdefault("parameters", {})["AcceptLanguage"] = {
+        "name": "Accept-Language",
+        "in": "header",
+        "required": False,
+        "schema": {"type": "string", "default": settings.LANGUAGE_CODE, "example": "en"},
+        "description": (
+            f"The language of human-readable texts (`detail` of errors): {', '.join(f'`{c}`' for c in languages)}; "
+            f"weights and regions are understood (`en-GB,en;q=0.9` is English). Without it, or with `*` or only "
+            f"unsupported languages, the answer is in `{settings.LANGUAGE_CODE}` (Ukrainian). " + LANGUAGE_NOTE
+        ),
+    }
+    components.setdefault("headers", {})["ContentLanguage"] = {
+        "schema": {"type": "string", "enum": languages},
+        "description": "The language of this answer's texts (`uk` or `en`); answers vary by Accept-Language.",
+    }
+    parameter = {"$ref": "#/components/parameters/AcceptLanguage"}
+    header = {"$ref": "#/components/headers/ContentLanguage"}
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            parameters = operation.setdefault("parameters", [])
+            if parameter not in parameters:
+                parameters.append(parameter)
+            for response in operation["responses"].values():
+                response.setdefault("headers", {}).setdefault("Content-Language", header)
+    return result

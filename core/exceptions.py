@@ -5,11 +5,13 @@ Services raise these; the API's exception handler (core.api) turns them into
 means nothing was changed: the service raises before writing or inside its transaction.
 """
 
+from django.utils.translation import gettext_lazy as _
+
 
 class DomainError(Exception):
     code = "invalid"
     status_code = 400
-    default_message = "The request could not be processed."
+    default_message = _("The request could not be processed.")
 
     def __init__(self, message: str | None = None, *, code: str | None = None, extra: dict | None = None):
         self.message = message or self.default_message
@@ -30,13 +32,13 @@ class ValidationError(DomainError):
 class NotFound(DomainError):
     code = "not_found"
     status_code = 404
-    default_message = "Not found."
+    default_message = _("Not found.")
 
 
 class PermissionDenied(DomainError):
     code = "permission_denied"
     status_code = 403
-    default_message = "You do not have permission to do this."
+    default_message = _("You do not have permission to do this.")
 
 
 class Conflict(DomainError):
@@ -51,7 +53,7 @@ class PreconditionFailed(DomainError):
 
     code = "stale_version"
     status_code = 412
-    default_message = "The resource was changed by someone else; reload it and try again."
+    default_message = _("The resource was changed by someone else; reload it and try again.")
 
 
 class Unprocessable(DomainError):

@@ -23,7 +23,8 @@ from django.core.exceptions import PermissionDenied
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.http import Http404
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
 
@@ -67,7 +68,10 @@ def claim_idempotency_key(*, owner: str, key: str, method: str, path: str, reque
     while the first request is in flight.
     """
     if not key or len(key) > MAX_KEY_LENGTH:
-        raise ValidationError(f"{HEADER} must be 1 to {MAX_KEY_LENGTH} characters.", code="invalid_idempotency_key")
+        raise ValidationError(
+            _("%(header)s must be 1 to %(max)d characters.") % {"header": HEADER, "max": MAX_KEY_LENGTH},
+            code="invalid_idempotency_key",
+        )
     now = timezone.now()
     token = uuid.uuid4()
     with transaction.atomic():
@@ -107,13 +111,14 @@ def claim_idempotency_key(*, owner: str, key: str, method: str, path: str, reque
 
         if record.request_hash != request_hash:
             raise Unprocessable(
-                f"This {HEADER} was already used with a different request. Use a new key for a new request.",
+                _("This %(header)s was already used with a different request. Use a new key for a new request.")
+                % {"header": HEADER},
                 code="idempotency_key_reused",
             )
         if record.response_status is None:
             remaining = record.locked_at + settings.IDEMPOTENCY_LOCK_TIMEOUT - now
             raise KeyInUse(
-                f"A request with this {HEADER} is still being processed. Retry in a moment.",
+                _("A request with this %(header)s is still being processed. Retry in a moment.") % {"header": HEADER},
                 retry_after=max(1, math.ceil(remaining.total_seconds())),
             )
         return Claim(record=record, replay=True)
@@ -126,6 +131,8 @@ def store_idempotent_response(*, record: IdempotencyKey, response: Response) -> 
         qs.delete()
         return
     headers = {h: response[h] for h in REPLAYED_HEADERS if response.has_header(h)}
+    # A replay is the stored body, in the language it was first answered in: say which.
+    headers["Content-Language"] = translation.get_language()
     # Kept as text, not JSONB, so a replay is byte-for-byte the original (JSONB reorders keys).
     body = None if response.data is None else json.dumps(response.data, cls=DjangoJSONEncoder, ensure_ascii=False)
     qs.update(
@@ -143,7 +150,7 @@ def release_idempotency_key(*, record: IdempotencyKey) -> None:
 def purge_expired_idempotency_keys(*, now=None) -> int:
     """Delete keys older than the TTL; return how many."""
     now = now or timezone.now()
-    deleted, _ = IdempotencyKey.objects.filter(created_at__lt=now - settings.IDEMPOTENCY_KEY_TTL).delete()
+    deleted, _count = IdempotencyKey.objects.filter(created_at__lt=now - settings.IDEMPOTENCY_KEY_TTL).delete()
     return deleted
 
 

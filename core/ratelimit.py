@@ -24,7 +24,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, JsonResponse
 from django.shortcuts import render
 from django.utils.cache import add_never_cache_headers
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_ratelimit.core import _split_rate, get_usage
 
 logger = logging.getLogger(__name__)
@@ -126,8 +126,17 @@ def seconds_refused(request, name: str) -> int | None:
     return max(1, int(usage["time_left"]))
 
 
+def wait_message(seconds: int) -> str:
+    """What a refused client reads (pages, webhooks, the API's throttles), in the active language."""
+    return ngettext(
+        "Too many requests. Wait %(seconds)d second and try again.",
+        "Too many requests. Wait %(seconds)d seconds and try again.",
+        seconds,
+    ) % {"seconds": seconds}
+
+
 def too_many_requests(request, *, retry_after: int, as_json: bool):
-    message = _("Too many requests. Wait %(seconds)d seconds and try again.") % {"seconds": retry_after}
+    message = wait_message(retry_after)
     if as_json:
         response = JsonResponse({"detail": message, "code": "rate_limited"}, status=429)
     else:

@@ -1,6 +1,7 @@
 import re
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 UA_PHONE_RE = re.compile(r"^\+380\d{9}$")
 
@@ -19,4 +20,4 @@ def normalize_ua_phone(value: str) -> str:
 
 def validate_ua_phone(value: str) -> None:
     if not UA_PHONE_RE.match(value or ""):
-        raise ValidationError("Enter a Ukrainian phone number as +380XXXXXXXXX.", code="invalid_phone")
+        raise ValidationError(_("Enter a Ukrainian phone number as +380XXXXXXXXX."), code="invalid_phone")

@@ -13,7 +13,7 @@ class InvalidEntry(ValidationError):
 
 class UnknownAccount(NotFound):
     code = "unknown_account"
-    default_message = "No such ledger account."
+    default_message = _("No such ledger account.")
 
 
 class IdempotencyConflict(Unprocessable):
@@ -24,12 +24,12 @@ class IdempotencyConflict(Unprocessable):
 
 class InsufficientFunds(Conflict):
     code = "insufficient_funds"
-    default_message = "Not enough funds on the account."
+    default_message = _("Not enough funds on the account.")
 
 
 class AlreadyReversed(Conflict):
     code = "already_reversed"
-    default_message = "This entry was already reversed."
+    default_message = _("This entry was already reversed.")
 
 
 class HoldNotActive(Conflict):

@@ -5,6 +5,7 @@ shipment id. Amounts are kopiyky, positive.
 """
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.money import DEFAULT_CURRENCY
 from ledger.exceptions import InvalidEntry
@@ -24,7 +25,7 @@ def _transfer(
     idempotency_key: str,
 ) -> Posted:
     """Move `amount` from one account to another: the two-leg entry most events are."""
-    _positive(amount, "amount")
+    _positive(amount)
     return post_entry(
         idempotency_key=idempotency_key,
         kind=kind,
@@ -35,9 +36,11 @@ def _transfer(
     )
 
 
-def _positive(amount: int, what: str) -> None:
+def _positive(amount: int, *, captured: bool = False) -> None:
     if not isinstance(amount, int) or amount <= 0:
-        raise InvalidEntry(f"The {what} must be a positive whole number of kopiyky.")
+        if captured:
+            raise InvalidEntry(_("The captured amount must be a positive whole number of kopiyky."))
+        raise InvalidEntry(_("The amount must be a positive whole number of kopiyky."))
 
 
 def record_capture(
@@ -54,9 +57,9 @@ def record_capture(
 
     An overpayment (a second payment for a paid order) is owed back, not a prepayment.
     """
-    _positive(amount, "captured amount")
+    _positive(amount, captured=True)
     if not isinstance(fee, int) or not 0 <= fee < amount:
-        raise InvalidEntry("The fee must be between 0 and the captured amount.")
+        raise InvalidEntry(_("The fee must be between 0 and the captured amount."))
     legs = [Leg(f"psp:{provider}", amount - fee, currency)]
     if fee:
         legs.append(Leg("psp_fees", fee, currency))
@@ -162,9 +165,9 @@ def record_wallet_top_up(
     currency: str = DEFAULT_CURRENCY,
 ) -> Posted:
     """A customer paid online to top up their store credit (the shop bears the fee); they get an e-mail."""
-    _positive(amount, "amount")
+    _positive(amount)
     if not isinstance(fee, int) or not 0 <= fee < amount:
-        raise InvalidEntry("The fee must be between 0 and the amount.")
+        raise InvalidEntry(_("The fee must be between 0 and the amount."))
     wallet = ensure_wallet(user_id=user_id, currency=currency)
     with transaction.atomic():
         posted = post_entry(

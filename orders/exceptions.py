@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import Conflict, NotFound, PreconditionFailed, Unprocessable, ValidationError
@@ -5,25 +6,27 @@ from core.exceptions import Conflict, NotFound, PreconditionFailed, Unprocessabl
 
 class OrderNotFound(NotFound):
     code = "order_not_found"
-    default_message = "Order not found."
+    default_message = _("Order not found.")
 
 
 class OrderStateError(Conflict):
     code = "invalid_transition"
 
     def __init__(self, order, transition: str, message: str | None = None):
-        label = order.get_status_display().lower()
-        super().__init__(
-            message or f"Order {order.number} cannot be {PAST_TENSE.get(transition, transition)} while it is {label}.",
-            extra={"status": order.status, "transition": transition},
-        )
+        if message is None:
+            refusal = REFUSALS.get(transition) or _("Order %(number)s cannot be changed while it is %(status)s.")
+            message = str(refusal) % {"number": order.number, "status": str(order.get_status_display()).lower()}
+        super().__init__(message, extra={"status": order.status, "transition": transition})
 
 
 class StaleOrder(PreconditionFailed):
     def __init__(self, order, expected_version):
         super().__init__(
-            f"Order {order.number} was changed by someone else (version {order.version}, "
-            f"you had {expected_version}). Reload it and try again.",
+            gettext(
+                "Order %(number)s was changed by someone else (version %(version)s, you had %(expected)s). "
+                "Reload it and try again."
+            )
+            % {"number": order.number, "version": order.version, "expected": expected_version},
             extra={"version": order.version},
         )
 
@@ -55,7 +58,7 @@ class OrderNotChangeable(Conflict):
 
 class CheckoutTokenConflict(Conflict):
     code = "checkout_token_conflict"
-    default_message = "This checkout token already belongs to another order."
+    default_message = _("This checkout token already belongs to another order.")
 
 
 # --- anti-abuse (orders.services.screening): raised inside checkout's transaction, nothing written
@@ -99,6 +102,19 @@ class ReviewAlreadyDecided(Conflict):
     code = "review_already_decided"
 
 
+# Why a transition is refused, one sentence per transition (a past participle alone does not
+# translate: Ukrainian says "cannot be confirmed" with a verb of its own).
+REFUSALS = {
+    "confirm": _("Order %(number)s cannot be confirmed while it is %(status)s."),
+    "ship": _("Order %(number)s cannot be shipped while it is %(status)s."),
+    "deliver": _("Order %(number)s cannot be marked delivered while it is %(status)s."),
+    "complete": _("Order %(number)s cannot be completed while it is %(status)s."),
+    "cancel": _("Order %(number)s cannot be cancelled while it is %(status)s."),
+    "expire": _("Order %(number)s cannot expire while it is %(status)s."),
+    "return": _("Order %(number)s cannot be marked returned while it is %(status)s."),
+}
+
+# English past participles of the transitions (the admin's success messages use them).
 PAST_TENSE = {
     "confirm": "confirmed",
     "ship": "shipped",

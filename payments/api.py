@@ -8,6 +8,8 @@ even after the stored response has expired.
 
 import hashlib
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -41,7 +43,7 @@ REFUND_KEY_PARAMETER = OpenApiParameter(
 
 
 class CanRefundPayments(BasePermission):
-    message = "Only finance staff may refund payments."
+    message = gettext_lazy("Only finance staff may refund payments.")
 
     def has_permission(self, request, view):
         user = request.user
@@ -151,7 +153,12 @@ class OrderPaymentStartApi(APIView):
         serializer.is_valid(raise_exception=True)
         provider = serializer.validated_data["provider"]
         if provider not in enabled_codes():
-            message = f"Pay with one of: {', '.join(enabled_codes()) or 'none (online payment is off)'}."
+            codes = ", ".join(enabled_codes())
+            message = (
+                _("Pay with one of: %(providers)s.") % {"providers": codes}
+                if codes
+                else _("Online payment is off: no payment provider is enabled.")
+            )
             raise ValidationError(message, code="unknown_provider", extra={"errors": {"provider": [message]}})
         payment = start_order_payment(
             order_id=order.pk, provider_code=provider, return_url_for=return_url_for, callback_url_for=callback_url_for
@@ -221,7 +228,7 @@ class PaymentRefundApi(APIView):
         key = (request.headers.get(IDEMPOTENCY_HEADER) or "").strip()
         if not key:
             raise ValidationError(
-                f"Send an {IDEMPOTENCY_HEADER} header: a refund is never made without one.",
+                _("Send an %(header)s header: a refund is never made without one.") % {"header": IDEMPOTENCY_HEADER},
                 code="idempotency_key_required",
             )
         payment = get_refundable_payment(reference=reference)

@@ -1,3 +1,5 @@
+from django.utils.translation import gettext_lazy as _
+
 from core.exceptions import Conflict, NotFound, ValidationError
 
 
@@ -7,7 +9,7 @@ class PaymentNotPossible(Conflict):
 
 class PaymentNotFound(NotFound):
     code = "payment_not_found"
-    default_message = "Payment not found."
+    default_message = _("Payment not found.")
 
 
 class RefundNotPossible(Conflict):

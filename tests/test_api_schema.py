@@ -24,6 +24,16 @@ API_PATHS = {
 }
 
 
+def resolve(schema: dict, item: dict) -> dict:
+    """Follow a local $ref (#/components/...) to what it names."""
+    if "$ref" not in item:
+        return item
+    node = schema
+    for part in item["$ref"].removeprefix("#/").split("/"):
+        node = node[part]
+    return node
+
+
 @pytest.fixture
 def schema() -> dict:
     response = APIClient().get("/api/schema/", {"format": "json"})
@@ -37,13 +47,14 @@ def test_the_schema_lists_every_endpoint_and_method(schema):
 
 def test_the_schema_documents_the_idempotency_and_etag_headers(schema):
     def header_names(path, method):
-        return {p["name"] for p in schema["paths"][path][method]["parameters"] if p["in"] == "header"}
+        parameters = [resolve(schema, p) for p in schema["paths"][path][method]["parameters"]]
+        return {p["name"] for p in parameters if p["in"] == "header"} - {"Accept-Language"}
 
     assert header_names("/api/v1/orders/", "post") == {"Idempotency-Key"}
     assert header_names("/api/v1/orders/{number}/cancel/", "post") == {"Idempotency-Key", "If-Match"}
     assert header_names("/api/v1/orders/{number}/", "get") == {"If-None-Match"}
     place = schema["paths"]["/api/v1/orders/"]["post"]["responses"]
-    assert set(place["201"]["headers"]) == {"ETag", "Location", "Idempotent-Replayed"}
+    assert set(place["201"]["headers"]) == {"ETag", "Location", "Idempotent-Replayed", "Content-Language"}
     assert set(place) == {"200", "201", "400", "401", "409", "422", "429"}
     cancel = schema["paths"]["/api/v1/orders/{number}/cancel/"]["post"]["responses"]
     assert set(cancel) == {"200", "400", "401", "404", "409", "412", "422", "429"}
@@ -84,6 +95,33 @@ def test_an_unknown_api_url_is_a_json_404(url):
     response = APIClient().get(url)
     assert response.status_code == 404
     assert response.json() == {
+        "detail": "За цією адресою немає методу API; шляхи закінчуються скісною рискою (див. /api/docs/).",
+        "code": "not_found",
+    }
+    english = APIClient().get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {
         "detail": "No API endpoint at this URL; paths end with a slash (see /api/docs/).",
         "code": "not_found",
     }
+
+
+def test_every_operation_documents_accept_language_and_content_language(schema):
+    # given the schema's one description of the header
+    accept = schema["components"]["parameters"]["AcceptLanguage"]
+    assert (accept["name"], accept["in"], accept["required"]) == ("Accept-Language", "header", False)
+    assert accept["schema"]["default"] == "uk"
+    assert "`uk`" in accept["description"]
+    assert "`en`" in accept["description"]
+    assert "`code`" in accept["description"]
+    assert "same in every language" in accept["description"]
+    # then every operation takes it, and every answer (errors and 429 too) names its language
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            assert {"$ref": "#/components/parameters/AcceptLanguage"} in operation["parameters"], (path, method)
+            for status_code, response in operation["responses"].items():
+                header = response["headers"]["Content-Language"]
+                assert resolve(schema, header)["schema"]["enum"] == ["uk", "en"], (path, method, status_code)
+    # and the error shape says detail is human text in that language and code is stable
+    error = schema["components"]["schemas"]["Error"]
+    assert "Accept-Language" in error["properties"]["detail"]["description"]
+    assert "same in every language" in error["properties"]["code"]["description"]

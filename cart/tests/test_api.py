@@ -129,7 +129,9 @@ def test_out_of_stock_says_which_product(api):
 
     response = api.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json")
 
-    assert response.json() == {"detail": "Sorry, Clay pot is out of stock.", "code": "out_of_stock"}
+    assert response.json() == {"detail": "На жаль, Clay pot немає в наявності.", "code": "out_of_stock"}
+    english = api.post(LINES, {"product_id": product.pk, "quantity": 1}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {"detail": "Sorry, Clay pot is out of stock.", "code": "out_of_stock"}
 
 
 def test_changing_or_removing_a_line_not_in_the_cart_is_not_found(api):
@@ -139,7 +141,7 @@ def test_changing_or_removing_a_line_not_in_the_cart_is_not_found(api):
     patched = api.patch(f"{LINES}{apron.pk}/", {"quantity": 2}, format="json")
     deleted = api.delete(f"{LINES}{apron.pk}/")
 
-    expected = {"detail": "This product is not in your cart.", "code": "cart_line_not_found"}
+    expected = {"detail": "Цього товару немає у вашому кошику.", "code": "cart_line_not_found"}
     assert (patched.status_code, patched.json()) == (404, expected)
     assert (deleted.status_code, deleted.json()) == (404, expected)
     assert list(CartLine.objects.values_list("product_id", "quantity")) == [(kettle.pk, 1)]

@@ -96,7 +96,7 @@ def test_the_same_key_with_another_body_is_422_and_runs_nothing():
     response = post_order(client, order_body(product, quantity=2), "key-1")
     assert response.status_code == 422
     assert response.json() == {
-        "detail": "This Idempotency-Key was already used with a different request. Use a new key for a new request.",
+        "detail": "Цей Idempotency-Key уже використано з іншим запитом. Для нового запиту візьміть новий ключ.",
         "code": "idempotency_key_reused",
     }
     assert Order.objects.count() == 1
@@ -134,7 +134,7 @@ def test_a_key_still_in_flight_is_409_and_runs_nothing():
     # then it is told to wait, and nothing is placed
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "A request with this Idempotency-Key is still being processed. Retry in a moment.",
+        "detail": "Запит із цим Idempotency-Key ще обробляється. Повторіть за мить.",
         "code": "idempotency_key_in_use",
     }
     assert Order.objects.count() == 0
@@ -280,7 +280,7 @@ def test_a_key_that_is_too_long_is_400():
     response = post_order(client_for(UserFactory()), order_body(product), "k" * 256)
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Idempotency-Key must be 1 to 255 characters.",
+        "detail": "Idempotency-Key має містити від 1 до 255 символів.",
         "code": "invalid_idempotency_key",
     }
     assert Order.objects.count() == 0

@@ -34,6 +34,15 @@ ENDPOINTS = [
 ]
 
 
+def ukrainian_seconds(n: int) -> str:
+    """ "секунду й" / "секунди й" / "секунд і": the three Ukrainian plural forms."""
+    if n % 10 == 1 and n % 100 != 11:
+        return "секунду й"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "секунди й"
+    return "секунд і"
+
+
 def send(client, method, url, data):
     return getattr(client, method)(url, data) if data is not None else getattr(client, method)(url)
 
@@ -52,7 +61,7 @@ def test_each_endpoint_answers_429_over_its_runtime_limit(name, method, url, dat
     assert 1 <= int(refused["Retry-After"]) <= 60
     assert "no-store" in refused["Cache-Control"]
     seconds = refused["Retry-After"]
-    message = f"Too many requests. Wait {seconds} seconds and try again."
+    message = f"Забагато запитів. Зачекайте {seconds} {ukrainian_seconds(int(seconds))} спробуйте ще раз."
     if as_json:
         assert refused.json() == {"detail": message, "code": "rate_limited"}
     else:
@@ -203,5 +212,5 @@ def test_the_schema_documents_429_with_retry_after():
         for method, operation in operations.items():
             assert "429" in operation["responses"], (path, method)
     place = schema["paths"]["/api/v1/orders/"]["post"]["responses"]["429"]
-    assert set(place["headers"]) == {"Retry-After"}
+    assert set(place["headers"]) == {"Retry-After", "Content-Language"}
     assert place["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}

@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, Case, F, Value, When
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.money import format_money
 from ledger import keys
@@ -37,9 +38,9 @@ def create_hold(
     Idempotent by key. Locks the account row (after claiming the key).
     """
     if not isinstance(amount, int) or amount <= 0:
-        raise InvalidEntry("A hold must be a positive whole number of kopiyky.")
+        raise InvalidEntry(_("A hold must be a positive whole number of kopiyky."))
     if account.is_hot:
-        raise InvalidEntry("Holds are kept on single accounts such as wallets, not on hot system accounts.")
+        raise InvalidEntry(_("Holds are kept on single accounts such as wallets, not on hot system accounts."))
     with transaction.atomic():
         try:
             with transaction.atomic():
@@ -56,13 +57,19 @@ def create_hold(
         except IntegrityError:
             hold = Hold.objects.get(idempotency_key=idempotency_key)
             if not _hold_request_matches(hold, account_id=account.pk, amount=amount, currency=account.currency):
-                raise IdempotencyConflict(f"Hold key '{idempotency_key}' was already used for another hold.") from None
+                raise IdempotencyConflict(
+                    _("Hold key '%(key)s' was already used for another hold.") % {"key": idempotency_key}
+                ) from None
             return hold
         locked = Account.objects.select_for_update(no_key=True).get(pk=account.pk)
         if not locked.allow_negative and locked.available < amount:
             raise InsufficientFunds(
-                f"Only {format_money(max(locked.available, 0), locked.currency)} is available "
-                f"({locked.name}); {format_money(amount, locked.currency)} was asked for."
+                _("Only %(available)s is available (%(account)s); %(amount)s was asked for.")
+                % {
+                    "available": format_money(max(locked.available, 0), locked.currency),
+                    "account": locked.name,
+                    "amount": format_money(amount, locked.currency),
+                }
             )
         Account.objects.filter(pk=locked.pk).update(held=locked.held + amount)
     return hold
@@ -72,7 +79,7 @@ def _lock_hold(hold_id: int) -> Hold:
     try:
         return Hold.objects.select_for_update().get(pk=hold_id)
     except Hold.DoesNotExist:
-        raise HoldNotActive(f"Hold #{hold_id} does not exist.") from None
+        raise HoldNotActive(_("Hold #%(id)s does not exist.") % {"id": hold_id}) from None
 
 
 @transaction.atomic
@@ -85,10 +92,13 @@ def post_hold(*, hold_id: int, to_code: str, amount: int | None = None, memo: st
     if hold.status == Hold.Status.POSTED:
         return Posted(entry_id=hold.resolution_entry_id, created=False)
     if hold.status != Hold.Status.ACTIVE:
-        raise HoldNotActive(f"Hold #{hold.pk} is {hold.status}; it can no longer be posted.")
+        raise HoldNotActive(
+            _("Hold #%(id)s is %(status)s; it can no longer be posted.")
+            % {"id": hold.pk, "status": str(hold.get_status_display()).lower()}
+        )
     amount = hold.amount if amount is None else amount
     if not isinstance(amount, int) or not 0 < amount <= hold.amount:
-        raise InvalidEntry(f"Post between 1 and {hold.amount} kopiyky of this hold.")
+        raise InvalidEntry(_("Post between 1 and %(amount)s kopiyky of this hold.") % {"amount": hold.amount})
     account = hold.account
     # Take the money out of the held account on its normal side, put it into `to_code`.
     out = -account.normal_sign * amount
@@ -117,7 +127,10 @@ def void_hold(*, hold_id: int, expired: bool = False) -> Hold:
     if hold.status in (Hold.Status.VOIDED, Hold.Status.EXPIRED):
         return hold
     if hold.status != Hold.Status.ACTIVE:
-        raise HoldNotActive(f"Hold #{hold.pk} is {hold.status}; it can no longer be voided.")
+        raise HoldNotActive(
+            _("Hold #%(id)s is %(status)s; it can no longer be voided.")
+            % {"id": hold.pk, "status": str(hold.get_status_display()).lower()}
+        )
     account = Account.objects.select_for_update(no_key=True).get(pk=hold.account_id)
     Account.objects.filter(pk=account.pk).update(held=account.held - hold.amount)
     hold.status, hold.resolved_at = target, timezone.now()
@@ -151,7 +164,7 @@ def expire_holds(*, now=None, batch_size: int = 100) -> int:
 def _release_expired(rows: list[tuple[int, int, int]]) -> None:
     """Expire the locked active holds `rows` (id, account_id, amount) in four queries."""
     per_account: dict[int, int] = defaultdict(int)
-    for _, account_id, amount in rows:
+    for _hold_id, account_id, amount in rows:
         per_account[account_id] += amount
     list(Account.objects.select_for_update(no_key=True).filter(pk__in=per_account).order_by("pk").values("pk"))
     release = Case(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import psycopg
 from django.db import IntegrityError, OperationalError, connection, transaction
+from django.utils.translation import gettext as _
 
 from core.money import DEFAULT_CURRENCY
 from ledger import keys
@@ -53,20 +54,26 @@ def _request_hash(*, kind, legs, memo, reference_type, reference_id, reverses_id
 
 def _validate(legs: Sequence[Leg]) -> None:
     if len(legs) < 2:
-        raise InvalidEntry("An entry needs at least two legs.")
+        raise InvalidEntry(_("An entry needs at least two legs."))
     seen = set()
     totals: dict[str, int] = defaultdict(int)
     for leg in legs:
         if not isinstance(leg.amount, int) or isinstance(leg.amount, bool) or leg.amount == 0:
-            raise InvalidEntry(f"Leg on {leg.code}: the amount must be a non-zero whole number of kopiyky.")
+            raise InvalidEntry(
+                _("Leg on %(account)s: the amount must be a non-zero whole number of kopiyky.") % {"account": leg.code}
+            )
         if (leg.code, leg.currency) in seen:
-            raise InvalidEntry(f"Account {leg.code} appears twice in one entry; merge its legs.")
+            raise InvalidEntry(
+                _("Account %(account)s appears twice in one entry; merge its legs.") % {"account": leg.code}
+            )
         seen.add((leg.code, leg.currency))
         totals[leg.currency] += leg.amount
     unbalanced = {c: t for c, t in totals.items() if t != 0}
     if unbalanced:
-        detail = ", ".join(f"{c} by {t}" for c, t in sorted(unbalanced.items()))
-        raise UnbalancedEntry(f"The entry does not balance: debits exceed credits in {detail}.")
+        detail = ", ".join(f"{c} {t:+d}" for c, t in sorted(unbalanced.items()))
+        raise UnbalancedEntry(
+            _("The entry does not balance: debits exceed credits in %(detail)s.") % {"detail": detail}
+        )
 
 
 def _sqlstate(exc: Exception) -> str | None:
@@ -132,8 +139,11 @@ def _call_post_function(
     )
     if not created and stored_hash != request_hash:
         raise IdempotencyConflict(
-            f"Ledger key '{key}' was already used for a different posting (entry #{entry_id}); "
-            "a retry must repeat the original request exactly."
+            _(
+                "Ledger key '%(key)s' was already used for a different posting (entry #%(entry)s); "
+                "a retry must repeat the original request exactly."
+            )
+            % {"key": key, "entry": entry_id}
         )
     return Posted(entry_id=entry_id, created=created)
 
@@ -163,7 +173,7 @@ def _post(*, key: str, request_hash: str, resolve, **fields) -> Posted:
             constraint = _constraint(exc)
             if constraint == "account_limited_never_negative":
                 raise InsufficientFunds(
-                    "Not enough funds: the account would go below zero (or below what is on hold)."
+                    _("Not enough funds: the account would go below zero (or below what is on hold).")
                 ) from None
             if constraint == "entry_reversed_at_most_once":
                 raise AlreadyReversed() from None
@@ -194,7 +204,7 @@ def post_entry(
     InsufficientFunds, nothing written. Safe inside a caller's transaction (a savepoint).
     """
     if not idempotency_key or len(idempotency_key) > 200:
-        raise InvalidEntry("A ledger idempotency key of 1 to 200 characters is required.")
+        raise InvalidEntry(_("A ledger idempotency key of 1 to 200 characters is required."))
     _validate(legs)
     request_hash = _request_hash(
         kind=kind, legs=legs, memo=memo, reference_type=reference_type, reference_id=reference_id, reverses_id=None
@@ -222,13 +232,13 @@ def reverse_entry(*, entry_id: int, reason: str, by=None) -> Posted:
     """Post the exact opposite of an entry, on the same account rows; at most once per entry."""
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidEntry("Say why the entry is reversed.")
+        raise InvalidEntry(_("Say why the entry is reversed."))
     try:
         original = JournalEntry.objects.get(pk=entry_id)
     except JournalEntry.DoesNotExist:
-        raise InvalidEntry(f"Journal entry #{entry_id} does not exist.") from None
+        raise InvalidEntry(_("Journal entry #%(id)s does not exist.") % {"id": entry_id}) from None
     if original.reverses_id is not None:
-        raise InvalidEntry("A reversal cannot itself be reversed; post a new entry instead.")
+        raise InvalidEntry(_("A reversal cannot itself be reversed; post a new entry instead."))
     postings = list(original.postings.select_related("account").order_by("id"))
     legs = [Leg(p.account.code + f"#{p.account.shard}", -p.amount, p.currency) for p in postings]
     request_hash = _request_hash(

@@ -10,6 +10,7 @@ bench/ledger.py for what it does here.
 import random
 
 from django.db import connection, transaction
+from django.utils.translation import gettext as _
 
 from ledger.chart import WALLET_PREFIX
 from ledger.exceptions import UnknownAccount
@@ -28,7 +29,9 @@ def _shard_ids(code: str, currency: str) -> tuple[int, ...]:
     if ids is None:
         ids = tuple(Account.objects.filter(code=code, currency=currency).order_by("shard").values_list("id", flat=True))
         if not ids:
-            raise UnknownAccount(f"No ledger account '{code}' in {currency}.")
+            raise UnknownAccount(
+                _("No ledger account '%(code)s' in %(currency)s.") % {"code": code, "currency": currency}
+            )
         if not code.startswith(WALLET_PREFIX):
             _shard_cache[key] = ids
     return ids

@@ -42,7 +42,7 @@ STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 ADJUSTMENTS_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
 # The chart of accounts made by migration 0003: 5 hot accounts of 8 shards and 7 single ones.
 CHART_ACCOUNTS = 8 * 8 + 5  # 8 hot accounts of 8 shards, 5 cold ones (chargeback_losses from payments)
-NOT_ENOUGH_FUNDS = "Not enough funds: the account would go below zero (or below what is on hold)."
+NOT_ENOUGH_FUNDS = "Недостатньо коштів: залишок рахунку став би меншим за нуль (або за зарезервовану суму)."
 
 
 def login_as(client, role=None, **fields):
@@ -599,7 +599,7 @@ def test_an_entry_is_reversed_only_once(client):
         (
             "error",
             f"Не сторновано (2): #{entry.pk} (уже сторновано); "
-            f"#{reversal_id} (A reversal cannot itself be reversed; post a new entry instead).",
+            f"#{reversal_id} (Сторнувальну проводку не можна сторнувати; натомість створіть нову проводку).",
         )
     ]
     assert books() == before
@@ -722,8 +722,8 @@ def test_the_same_token_with_another_amount_is_refused(client):
 
     assert response.status_code == 200
     assert response.context["form"].non_field_errors() == [
-        f"Цю форму вже надіслано з іншими даними (запит №{WalletAdjustmentRequest.objects.get().pk});"
-        " відкрийте нову форму."
+        f"Цю форму вже надіслано з іншими даними (запит №{WalletAdjustmentRequest.objects.get().pk}); "
+        "відкрийте нову форму."
     ]
     assert ensure_wallet(user_id=customer.pk).balance == 10000
 

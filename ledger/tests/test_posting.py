@@ -40,7 +40,7 @@ def test_capture_moves_money_and_records_balance_after():
 
 @pytest.mark.django_db
 def test_unbalanced_entry_is_refused_by_the_service():
-    with pytest.raises(UnbalancedEntry, match="does not balance: debits exceed credits in UAH by 1"):
+    with pytest.raises(UnbalancedEntry, match="Проводка не збалансована: дебет перевищує кредит у UAH \\+1"):
         post_entry(idempotency_key=new_key(), kind="test", legs=[Leg("bank", 101), Leg("sales", -100)])
     assert not JournalEntry.objects.exists()
 
@@ -49,10 +49,10 @@ def test_unbalanced_entry_is_refused_by_the_service():
 @pytest.mark.parametrize(
     ("legs", "message"),
     [
-        ([Leg("bank", 100)], "at least two legs"),
-        ([Leg("bank", 0), Leg("sales", 0)], "non-zero"),
-        ([Leg("bank", 100), Leg("bank", -100)], "appears twice"),
-        ([Leg("bank", 1.5), Leg("sales", -1.5)], "whole number"),
+        ([Leg("bank", 100)], "щонайменше двох частин"),
+        ([Leg("bank", 0), Leg("sales", 0)], "ненульовим"),
+        ([Leg("bank", 100), Leg("bank", -100)], "трапляється в проводці двічі"),
+        ([Leg("bank", 1.5), Leg("sales", -1.5)], "цілим числом копійок"),
     ],
 )
 def test_malformed_entries_are_refused(legs, message):
@@ -159,7 +159,7 @@ def test_same_key_same_request_returns_the_original_entry():
 def test_same_key_different_request_is_an_error_that_says_so():
     key = new_key()
     record_capture(provider="fondy", amount=1000, payment_id=1, idempotency_key=key)
-    with pytest.raises(IdempotencyConflict, match="already used for a different posting"):
+    with pytest.raises(IdempotencyConflict, match="уже використано для іншої проводки"):
         record_capture(provider="fondy", amount=999, payment_id=1, idempotency_key=key)
     assert balance_of(code="psp:fondy") == 1000
 

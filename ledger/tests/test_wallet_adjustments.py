@@ -40,8 +40,8 @@ pytestmark = pytest.mark.django_db
 NBSP = "\u00a0"
 STORE_CREDIT_URL = reverse("admin:ledger_store_credit")
 QUEUE_URL = reverse("admin:ledger_walletadjustmentrequest_changelist")
-OWN_WALLET = "Ніхто не може нараховувати чи списувати власні бонусні кошти; попросіть колегу."
-SELF_APPROVAL = "Ви попросили про цю зміну; схвалити її має інша людина."
+OWN_WALLET = "Ніхто не може нараховувати чи списувати кошти на власному балансі в магазині; попросіть колегу."
+SELF_APPROVAL = "Ви самі запросили це коригування; його має схвалити інша людина."
 
 
 def ask(by, customer, amount, direction="credit", reason="Sorry for the late parcel"):

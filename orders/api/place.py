@@ -2,6 +2,7 @@
 
 import hashlib
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.parsers import JSONParser
@@ -149,14 +150,16 @@ def _quantities_by_product_id(items: list[dict]) -> dict[int, int]:
     unknown = sorted(skus - set(ids_by_sku))
     if unknown:
         raise InvalidCheckout(
-            f"No product on sale has the SKU {', '.join(unknown)}.", code="product_unavailable", extra={"skus": unknown}
+            _("No product on sale has the SKU %(skus)s.") % {"skus": ", ".join(unknown)},
+            code="product_unavailable",
+            extra={"skus": unknown},
         )
     quantities: dict[int, int] = {}
     for item in items:
         product_id = item["product_id"] if "product_id" in item else ids_by_sku[item["sku"]]
         if product_id in quantities:
             raise InvalidCheckout(
-                "A product appears twice in items; send it once with the total quantity.", code="duplicate_item"
+                _("A product appears twice in items; send it once with the total quantity."), code="duplicate_item"
             )
         quantities[product_id] = item["quantity"]
     return quantities

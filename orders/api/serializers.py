@@ -1,5 +1,6 @@
 """The order API's serializers, shared by every order endpoint."""
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from orders.models import Order
@@ -68,7 +69,7 @@ class OrderItemInputSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if ("product_id" in attrs) == ("sku" in attrs):
-            raise serializers.ValidationError("Give either product_id or sku for each item.")
+            raise serializers.ValidationError(_("Give either product_id or sku for each item."))
         return attrs
 
 

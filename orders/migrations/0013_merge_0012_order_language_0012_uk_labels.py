@@ -4,11 +4,9 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('orders', '0012_order_language'),
-        ('orders', '0012_uk_labels'),
+        ("orders", "0012_order_language"),
+        ("orders", "0012_uk_labels"),
     ]
 
-    operations = [
-    ]
+    operations = []

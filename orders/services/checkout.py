@@ -8,6 +8,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from catalog.models import Product
 from catalog.services import reserve_stock
@@ -49,18 +50,18 @@ def _existing_order_for_token(*, checkout_token: str, customer) -> Order | None:
 def _payment_plan(*, payment_method: str, store_credit, total: int, customer) -> str:
     """Check how the order is paid; return the payment method to record."""
     if not isinstance(store_credit, int) or isinstance(store_credit, bool) or store_credit < 0:
-        raise InvalidCheckout("Store credit must be a whole, non-negative number of kopiyky.")
+        raise InvalidCheckout(_("Store credit must be a whole, non-negative number of kopiyky."))
     if payment_method not in PM.values:
-        raise InvalidCheckout(f"Unknown payment method '{payment_method}'.")
+        raise InvalidCheckout(_("Unknown payment method '%(method)s'.") % {"method": payment_method})
     if store_credit and actor(customer) is None:
-        raise InvalidCheckout("Log in to pay with store credit.", code="login_required")
+        raise InvalidCheckout(_("Log in to pay with store credit."), code="login_required")
     if store_credit > total:
-        raise InvalidCheckout("Store credit cannot pay more than the order total.", code="store_credit_too_high")
+        raise InvalidCheckout(_("Store credit cannot pay more than the order total."), code="store_credit_too_high")
     if store_credit == total:
         return PM.STORE_CREDIT
     if payment_method == PM.STORE_CREDIT:
         raise InvalidCheckout(
-            "Store credit does not cover the whole order; choose how to pay the rest.", code="store_credit_short"
+            _("Store credit does not cover the whole order; choose how to pay the rest."), code="store_credit_short"
         )
     if payment_method == PM.ONLINE:
         refuse_online_payment_unless_offered()
@@ -106,7 +107,7 @@ def place_order(
     """
     checkout_token = (checkout_token or "").strip()
     if not checkout_token or len(checkout_token) > 64:
-        raise InvalidCheckout("A checkout token of 1 to 64 characters is required.")
+        raise InvalidCheckout(_("A checkout token of 1 to 64 characters is required."))
     existing = _existing_order_for_token(checkout_token=checkout_token, customer=customer)
     if existing is not None:
         return existing, False
@@ -131,7 +132,7 @@ def place_order(
     missing = set(quantities) - set(products)
     if missing:
         raise InvalidCheckout(
-            "Some products in the cart are no longer sold; remove them and try again.",
+            _("Some products in the cart are no longer sold; remove them and try again."),
             code="product_unavailable",
             extra={"product_ids": sorted(missing)},
         )

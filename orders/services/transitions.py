@@ -145,7 +145,10 @@ def apply_transition(order: Order, name: str, *, by, reason: str, source: str) -
     if not can_proceed(method):
         if name == "confirm" and order.status == Order.Status.PLACED and not order.can_be_confirmed():
             raise OrderStateError(
-                order, name, f"Order {order.number} is paid online; it is confirmed when its payment is captured."
+                order,
+                name,
+                _("Order %(number)s is paid online; it is confirmed when its payment is captured.")
+                % {"number": order.number},
             )
         raise OrderStateError(order, name)
     method(by=actor(by), description=describe(source=source, reason=reason))

@@ -31,19 +31,19 @@ def clean_contact(
     errors = {}
     full_name = (full_name or "").strip()
     if not full_name:
-        errors["full_name"] = "Enter the recipient's name."
+        errors["full_name"] = _("Enter the recipient's name.")
     normalized_phone = normalize_ua_phone(phone)
     if not normalized_phone:
-        errors["phone"] = "Enter a Ukrainian phone number as +380XXXXXXXXX."
+        errors["phone"] = _("Enter a Ukrainian phone number as +380XXXXXXXXX.")
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except DjangoValidationError:
-        errors["email"] = "Enter a valid e-mail address."
+        errors["email"] = _("Enter a valid e-mail address.")
     if not (delivery_city or "").strip():
-        errors["delivery_city"] = "Enter the Nova Poshta city."
+        errors["delivery_city"] = _("Enter the Nova Poshta city.")
     if not (delivery_branch or "").strip():
-        errors["delivery_branch"] = "Enter the Nova Poshta branch or parcel locker."
+        errors["delivery_branch"] = _("Enter the Nova Poshta branch or parcel locker.")
     for field, value in (
         ("full_name", full_name),
         ("email", email),
@@ -52,7 +52,7 @@ def clean_contact(
     ):
         limit = Order._meta.get_field(field).max_length
         if field not in errors and len((value or "").strip()) > limit:
-            errors[field] = f"At most {limit} characters, please."
+            errors[field] = _("At most %(limit)d characters, please.") % {"limit": limit}
     if errors:
         field, message = next(iter(errors.items()))
         raise error(message, extra={"errors": errors})
@@ -79,13 +79,13 @@ def refuse_online_payment_unless_offered() -> None:
 
 def clean_items(items: Mapping[int, int]) -> dict[int, int]:
     if not items:
-        raise InvalidCheckout("The cart is empty.")
+        raise InvalidCheckout(_("The cart is empty."))
     if len(items) > MAX_LINES:
-        raise InvalidCheckout(f"An order can hold at most {MAX_LINES} different products.")
+        raise InvalidCheckout(_("An order can hold at most %(count)d different products.") % {"count": MAX_LINES})
     cleaned = {}
     for product_id, quantity in items.items():
         if not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
-            raise InvalidCheckout(f"Quantity must be between 1 and {MAX_QUANTITY}.")
+            raise InvalidCheckout(_("Quantity must be between 1 and %(max)d.") % {"max": MAX_QUANTITY})
         cleaned[int(product_id)] = quantity
     return cleaned
 

@@ -373,7 +373,8 @@ def test_transition_from_a_stale_page_is_refused(client):
     # then nothing changes and Support is told to reload
     assert response.status_code == 302
     assert messages_of(response) == [
-        f"Order {order.number} was changed by someone else (version 2, you had 1). Reload it and try again."
+        f"Замовлення №{order.number} уже змінив хтось інший (версія 2, у вас була 1). "
+        "Завантажте його знову й повторіть спробу."
     ]
     assert snapshot(order) == before
 
@@ -431,7 +432,8 @@ def test_stale_edit_is_refused(client):
     assert response.status_code == 200
     form = response.context["adminform"].form
     assert form.non_field_errors() == [
-        f"Order {order.number} was changed by someone else (version 2, you had 1). Reload it and try again."
+        f"Замовлення №{order.number} уже змінив хтось інший (версія 2, у вас була 1). "
+        "Завантажте його знову й повторіть спробу."
     ]
     assert form["phone"].value() == "050 999 88 77"
     assert snapshot(order) == {
@@ -548,7 +550,7 @@ def test_support_moves_an_order_to_another_nova_poshta_branch(client):
         change_url(order), edit_data(order, delivery_city_ref=branch.city_id, delivery_warehouse_ref=elsewhere.ref)
     )
     assert refused.status_code == 200
-    assert "Choose a Nova Poshta branch or parcel locker in Львів." in refused.content.decode()
+    assert "Виберіть відділення або поштомат Нової Пошти в місті Львів." in refused.content.decode()
     order.refresh_from_db()
     assert order.delivery_warehouse_ref == ""
 

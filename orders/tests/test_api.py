@@ -84,6 +84,13 @@ def test_token_is_refused_for_wrong_credentials(email, password):
     response = APIClient().post(TOKEN_URL, {"email": email, "password": password}, format="json")
     assert response.status_code == 400
     assert response.json() == {
+        "detail": "Не вдалося увійти з цією електронною адресою та паролем.",
+        "code": "invalid_credentials",
+    }
+    english = APIClient().post(
+        TOKEN_URL, {"email": email, "password": password}, format="json", HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json() == {
         "detail": "Unable to log in with this e-mail and password.",
         "code": "invalid_credentials",
     }
@@ -101,6 +108,12 @@ def test_token_request_without_password_names_the_field():
     response = APIClient().post(TOKEN_URL, {"email": "taras@example.com"}, format="json")
     assert response.status_code == 400
     assert response.json() == {
+        "detail": "password: Це поле обов'язкове.",
+        "code": "invalid",
+        "errors": {"password": ["Це поле обов'язкове."]},
+    }
+    english = APIClient().post(TOKEN_URL, {"email": "taras@example.com"}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {
         "detail": "password: This field is required.",
         "code": "invalid",
         "errors": {"password": ["This field is required."]},
@@ -135,8 +148,10 @@ def test_token_requests_are_locked_out_after_repeated_failures():
 def test_orders_need_a_token(method, url):
     response = getattr(APIClient(), method)(url, {}, format="json")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
+    assert response.json() == {"detail": "Реквізити перевірки достовірності не надані.", "code": "not_authenticated"}
     assert response["WWW-Authenticate"] == "Token"
+    english = getattr(APIClient(), method)(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
 
 
 def test_a_wrong_token_is_401():
@@ -144,7 +159,9 @@ def test_a_wrong_token_is_401():
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
     response = client.get(ORDERS_URL)
     assert response.status_code == 401
-    assert response.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
+    assert response.json() == {"detail": "Недійсний токен.", "code": "authentication_failed"}
+    english = client.get(ORDERS_URL, HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {"detail": "Invalid token.", "code": "authentication_failed"}
 
 
 # --- placing ---------------------------------------------------------------------------------
@@ -231,44 +248,84 @@ def test_without_checkout_token_or_key_every_post_is_a_new_order():
 
 
 @pytest.mark.parametrize(
-    ("change", "errors"),
+    ("change", "errors", "english"),
     [
-        ({"items": []}, {"items": {"non_field_errors": ["This list may not be empty."]}}),
-        ({"phone": ""}, {"phone": ["This field may not be blank."]}),
-        ({"email": "not-an-email"}, {"email": ["Enter a valid email address."]}),
-        ({"payment_method": "barter"}, {"payment_method": ['"barter" is not a valid choice.']}),
-        ({"full_name": "x" * 151}, {"full_name": ["Ensure this field has no more than 150 characters."]}),
+        (
+            {"items": []},
+            {"items": {"non_field_errors": ["Цей список не може бути порожнім."]}},
+            {"items": {"non_field_errors": ["This list may not be empty."]}},
+        ),
+        ({"phone": ""}, {"phone": ["Це поле не може бути порожнім."]}, {"phone": ["This field may not be blank."]}),
+        (
+            {"email": "not-an-email"},
+            {"email": ["Введіть коректну адресу електронної пошти."]},
+            {"email": ["Enter a valid email address."]},
+        ),
+        (
+            {"payment_method": "barter"},
+            {"payment_method": ['"barter" не є коректним вибором.']},
+            {"payment_method": ['"barter" is not a valid choice.']},
+        ),
+        (
+            {"full_name": "x" * 151},
+            {"full_name": ["Переконайтесь, що кількість символів в цьому полі не перевищує 150."]},
+            {"full_name": ["Ensure this field has no more than 150 characters."]},
+        ),
     ],
 )
-def test_an_invalid_body_is_400_and_places_nothing(change, errors):
+def test_an_invalid_body_is_400_and_places_nothing(change, errors, english):
     product = ProductFactory(stock=5)
     body = order_body({"product_id": product.pk, "quantity": 1}, **change)
-    response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
+    client = client_for(UserFactory())
+    response = client.post(ORDERS_URL, body, format="json")
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
     assert response.json()["errors"] == errors
+    in_english = client.post(ORDERS_URL, body, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert (in_english.status_code, in_english.json()["code"]) == (400, "invalid")
+    assert in_english.json()["errors"] == english
     assert_nothing_placed(product)
 
 
 @pytest.mark.parametrize(
-    ("item", "errors"),
+    ("item", "errors", "english"),
     [
-        ({"quantity": 1}, {"non_field_errors": ["Give either product_id or sku for each item."]}),
         (
-            {"product_id": 1, "sku": "X", "quantity": 1},
+            {"quantity": 1},
+            {"non_field_errors": ["Для кожної позиції вкажіть або product_id, або sku."]},
             {"non_field_errors": ["Give either product_id or sku for each item."]},
         ),
-        ({"sku": "X", "quantity": 0}, {"quantity": ["Ensure this value is greater than or equal to 1."]}),
-        ({"sku": "X", "quantity": 100}, {"quantity": ["Ensure this value is less than or equal to 99."]}),
-        ({"sku": "X", "quantity": "two"}, {"quantity": ["A valid integer is required."]}),
+        (
+            {"product_id": 1, "sku": "X", "quantity": 1},
+            {"non_field_errors": ["Для кожної позиції вкажіть або product_id, або sku."]},
+            {"non_field_errors": ["Give either product_id or sku for each item."]},
+        ),
+        (
+            {"sku": "X", "quantity": 0},
+            {"quantity": ["Переконайтесь, що значення більше або дорівнює 1."]},
+            {"quantity": ["Ensure this value is greater than or equal to 1."]},
+        ),
+        (
+            {"sku": "X", "quantity": 100},
+            {"quantity": ["Переконайтесь, що значення менше або дорівнює 99."]},
+            {"quantity": ["Ensure this value is less than or equal to 99."]},
+        ),
+        (
+            {"sku": "X", "quantity": "two"},
+            {"quantity": ["Необхідне цілочисельне значення."]},
+            {"quantity": ["A valid integer is required."]},
+        ),
     ],
 )
-def test_an_invalid_item_is_400_and_places_nothing(item, errors):
+def test_an_invalid_item_is_400_and_places_nothing(item, errors, english):
     product = ProductFactory(stock=5)
-    response = client_for(UserFactory()).post(ORDERS_URL, order_body(item), format="json")
-    assert response.status_code == 400
+    client = client_for(UserFactory())
+    response = client.post(ORDERS_URL, order_body(item), format="json")
+    assert (response.status_code, response.json()["code"]) == (400, "invalid")
     # DRF names the failing item by its index
     assert response.json()["errors"] == {"items": {"0": errors}}
+    in_english = client.post(ORDERS_URL, order_body(item), format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert in_english.json()["errors"] == {"items": {"0": english}}
     assert_nothing_placed(product)
 
 
@@ -287,9 +344,9 @@ def test_a_wrong_phone_is_refused_by_checkout_with_its_field_named():
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Enter a Ukrainian phone number as +380XXXXXXXXX.",
+        "detail": "Вкажіть український номер телефону у форматі +380XXXXXXXXX.",
         "code": "invalid_checkout",
-        "errors": {"phone": "Enter a Ukrainian phone number as +380XXXXXXXXX."},
+        "errors": {"phone": "Вкажіть український номер телефону у форматі +380XXXXXXXXX."},
     }
     assert_nothing_placed(product)
 
@@ -299,7 +356,9 @@ def test_online_payment_is_refused_when_no_provider_is_switched_on(settings):
     product = ProductFactory(stock=5)
     body = order_body({"product_id": product.pk, "quantity": 1}, payment_method="online")
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
-    message = 'Online payment is not available here; pay cash on delivery (payment method "cod") instead.'
+    message = (
+        'Онлайн-оплата тут недоступна; натомість оберіть оплату при отриманні (накладений платіж, спосіб оплати "cod").'
+    )
     assert response.status_code == 400
     assert response.json() == {
         "detail": message,
@@ -332,7 +391,7 @@ def test_an_unknown_product_id_is_400_naming_it():
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Some products in the cart are no longer sold; remove them and try again.",
+        "detail": "Деякі товари в кошику більше не продаються; видаліть їх і спробуйте ще раз.",
         "code": "product_unavailable",
         "product_ids": [999999],
     }
@@ -346,7 +405,7 @@ def test_an_unknown_or_inactive_sku_is_400_naming_it():
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "No product on sale has the SKU GONE-1, NOPE.",
+        "detail": "Немає товару в продажу з артикулом GONE-1, NOPE.",
         "code": "product_unavailable",
         "skus": ["GONE-1", "NOPE"],
     }
@@ -359,7 +418,7 @@ def test_the_same_product_twice_is_400():
     response = client_for(UserFactory()).post(ORDERS_URL, body, format="json")
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "A product appears twice in items; send it once with the total quantity.",
+        "detail": "Товар трапляється в items двічі; надішліть його один раз із загальною кількістю.",
         "code": "duplicate_item",
     }
     assert_nothing_placed(product)
@@ -461,7 +520,7 @@ def test_a_changed_order_is_sent_again_for_an_old_etag():
 def test_an_unknown_order_number_is_404():
     response = client_for(UserFactory()).get(detail_url("KR-999999"))
     assert response.status_code == 404
-    assert response.json() == {"detail": "Order not found.", "code": "order_not_found"}
+    assert response.json() == {"detail": "Замовлення не знайдено.", "code": "order_not_found"}
 
 
 # --- scoping ---------------------------------------------------------------------------------
@@ -478,7 +537,7 @@ def test_another_customers_order_cannot_be_seen_listed_or_cancelled():
     listed = bob_client.get(ORDERS_URL)
     cancelled = bob_client.post(cancel_url(order), {"reason": "mine now"}, format="json", HTTP_IF_MATCH='"1"')
     # then each time it is "not found", never "forbidden"
-    not_found = {"detail": "Order not found.", "code": "order_not_found"}
+    not_found = {"detail": "Замовлення не знайдено.", "code": "order_not_found"}
     assert (read.status_code, read.json()) == (404, not_found)
     assert (cancelled.status_code, cancelled.json()) == (404, not_found)
     assert listed.json()["count"] == 0
@@ -535,8 +594,8 @@ def test_a_shipped_order_cannot_be_cancelled():
     response = client_for(customer).post(cancel_url(order), {"reason": "Too late?"}, format="json")
     assert response.status_code == 409
     assert response.json() == {
-        "detail": f"Order {order.number} is already shipped, so it can no longer be cancelled here: refuse the "
-        "parcel at the Nova Poshta branch, or contact us.",
+        "detail": f"Замовлення №{order.number} уже відправлено, тож скасувати його тут більше не можна: "
+        "відмовтеся від посилки у відділенні Нової Пошти або зв’яжіться з нами.",
         "code": "order_shipped",
         "status": "shipped",
     }
@@ -558,9 +617,16 @@ def test_cancelling_needs_a_reason():
     customer = UserFactory()
     product = ProductFactory(stock=5)
     order = place_test_order(customer=customer, items={product.pk: 1})
-    response = client_for(customer).post(cancel_url(order), {"reason": "  "}, format="json")
+    client = client_for(customer)
+    response = client.post(cancel_url(order), {"reason": "  "}, format="json")
     assert response.status_code == 400
     assert response.json() == {
+        "detail": "reason: Це поле не може бути порожнім.",
+        "code": "invalid",
+        "errors": {"reason": ["Це поле не може бути порожнім."]},
+    }
+    english = client.post(cancel_url(order), {"reason": "  "}, format="json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json() == {
         "detail": "reason: This field may not be blank.",
         "code": "invalid",
         "errors": {"reason": ["This field may not be blank."]},
@@ -580,12 +646,20 @@ def test_a_stale_if_match_is_412_and_changes_nothing(stale, shown):
     order = place_test_order(customer=customer, items={product.pk: 1})
     confirm_order(order_id=order.pk, by=None, source=Source.ADMIN)
     # when the customer cancels with the ETag they read
-    response = client_for(customer).post(
-        cancel_url(order), {"reason": "Changed my mind"}, format="json", HTTP_IF_MATCH=stale
-    )
-    # then nothing is done and they are told to reload
+    client = client_for(customer)
+    response = client.post(cancel_url(order), {"reason": "Changed my mind"}, format="json", HTTP_IF_MATCH=stale)
+    # then nothing is done and they are told to reload (in Ukrainian, or in English when asked)
     assert response.status_code == 412
     assert response.json() == {
+        "detail": f"Замовлення №{order.number} уже змінив хтось інший (версія 2, у вас була {shown}). "
+        "Завантажте його знову й повторіть спробу.",
+        "code": "stale_version",
+        "version": 2,
+    }
+    english = client.post(
+        cancel_url(order), {"reason": "Changed my mind"}, format="json", HTTP_IF_MATCH=stale, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert english.json() == {
         "detail": f"Order {order.number} was changed by someone else (version 2, you had {shown}). "
         "Reload it and try again.",
         "code": "stale_version",

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from catalog.exceptions import OutOfStock
 from catalog.models import Reservation, Stock
@@ -79,14 +80,14 @@ def test_token_of_another_customer_is_refused():
 @pytest.mark.parametrize(
     ("overrides", "items", "message"),
     [
-        ({"phone": "12345"}, None, "Ukrainian phone"),
-        ({"email": "not-an-email"}, None, "valid e-mail"),
-        ({"full_name": " "}, None, "recipient's name"),
-        ({"delivery_branch": ""}, None, "branch"),
-        ({"payment_method": "barter"}, None, "Unknown payment method"),
-        ({}, "empty", "cart is empty"),
-        ({}, "zero", "Quantity must be between 1 and 99"),
-        ({}, "too_many", "Quantity must be between 1 and 99"),
+        ({"phone": "12345"}, None, "український номер телефону"),
+        ({"email": "not-an-email"}, None, "правильну електронну адресу"),
+        ({"full_name": " "}, None, "ім’я отримувача"),
+        ({"delivery_branch": ""}, None, "відділення або поштомат"),
+        ({"payment_method": "barter"}, None, "Невідомий спосіб оплати «barter»"),
+        ({}, "empty", "Кошик порожній"),
+        ({}, "zero", "Кількість має бути від 1 до 99"),
+        ({}, "too_many", "Кількість має бути від 1 до 99"),
     ],
 )
 def test_bad_input_is_refused_and_changes_nothing(overrides, items, message):
@@ -99,9 +100,15 @@ def test_bad_input_is_refused_and_changes_nothing(overrides, items, message):
 
 
 @pytest.mark.django_db
+def test_a_refusal_speaks_english_when_english_is_active():
+    with translation.override("en"), pytest.raises(InvalidCheckout, match="^The cart is empty.$"):
+        checkout({})
+
+
+@pytest.mark.django_db
 def test_inactive_product_is_refused():
     product = ProductFactory(stock=5, is_active=False)
-    with pytest.raises(InvalidCheckout, match="no longer sold"):
+    with pytest.raises(InvalidCheckout, match="більше не продаються"):
         checkout({product.pk: 1})
     assert Order.objects.count() == 0
 

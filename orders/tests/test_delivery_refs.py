@@ -21,7 +21,7 @@ def test_checkout_refuses_a_made_up_branch_and_writes_nothing():
         place_test_order(items={product.pk: 1}, delivery_city_ref=branch.city_id, delivery_warehouse_ref=MADE_UP)
 
     assert refused.value.extra["errors"] == {
-        "delivery_branch": "Choose a Nova Poshta branch or parcel locker in Львів."
+        "delivery_branch": "Виберіть відділення або поштомат Нової Пошти в місті Львів."
     }
     assert (Order.objects.count(), Stock.objects.get(product=product).reserved) == (0, 0)
 

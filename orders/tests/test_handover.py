@@ -107,8 +107,8 @@ def test_cancel_after_handover_is_refused_and_changes_nothing():
     assert (refused.value.code, refused.value.status_code, refused.value.message) == (
         "parcel_handed_over",
         409,
-        f"Order {order.number}'s parcel is already with Nova Poshta: have it refused or returned instead of "
-        "cancelling.",
+        f"Посилка замовлення №{order.number} уже в Новій Пошті: замість скасування відмовтеся від неї або "
+        "оформіть повернення.",
     )
     assert state(order) == before
 
@@ -129,7 +129,7 @@ def test_cancel_without_a_reason_is_an_invalid_change():
     order = place_test_order()
     with pytest.raises(InvalidOrderChange) as refused:
         cancel_order(order_id=order.pk, by=None, reason=" ", source=Source.ADMIN)
-    assert (refused.value.code, refused.value.message) == ("reason_required", "Say why the order is cancelled.")
+    assert (refused.value.code, refused.value.message) == ("reason_required", "Вкажіть, чому замовлення скасовується.")
 
 
 @pytest.mark.django_db
@@ -142,8 +142,9 @@ def test_editing_is_refused_once_a_waybill_exists():
 
     assert (refused.value.code, refused.value.message) == (
         "waybill_exists",
-        f"Order {order.number} already has a Nova Poshta waybill (20450000000001) made with the current details: "
-        "void the waybill first (Shipping › Shipments), then change the details; the new waybill is made with them.",
+        f"Для замовлення №{order.number} уже створено накладну (ТТН) Нової Пошти (20450000000001) з поточними "
+        "даними: спершу анулюйте накладну (Доставка › Відправлення), потім змініть дані; нову накладну буде "
+        "створено з ними.",
     )
     assert state(order) == before
 
@@ -168,7 +169,7 @@ def test_editing_is_refused_once_the_parcel_is_handed_over():
         update_order_details(order_id=order.pk, expected_version=order.version, changes={"comment": "ring twice"})
     assert (refused.value.code, refused.value.message) == (
         "parcel_handed_over",
-        f"Order {order.number}'s parcel is already with Nova Poshta: its details can no longer be changed.",
+        f"Посилка замовлення №{order.number} уже в Новій Пошті: змінити дані замовлення більше не можна.",
     )
     assert state(order) == before
 
@@ -178,7 +179,7 @@ def test_an_edit_with_a_bad_phone_is_an_invalid_change():
     order = place_test_order()
     with pytest.raises(InvalidOrderChange) as refused:
         update_order_details(order_id=order.pk, expected_version=order.version, changes={"phone": "12345"})
-    assert refused.value.extra == {"errors": {"phone": "Enter a Ukrainian phone number as +380XXXXXXXXX."}}
+    assert refused.value.extra == {"errors": {"phone": "Вкажіть український номер телефону у форматі +380XXXXXXXXX."}}
 
 
 # --- the admin ------------------------------------------------------------------------------
@@ -202,7 +203,8 @@ def test_admin_cancel_button_shows_the_services_refusal(client):
 
     assert response.status_code == 302
     assert _messages(response) == [
-        f"Order {order.number}'s parcel is already with Nova Poshta: have it refused or returned instead of cancelling."
+        f"Посилка замовлення №{order.number} уже в Новій Пошті: замість скасування відмовтеся від неї або "
+        "оформіть повернення."
     ]
     assert state(order) == before
 
@@ -221,8 +223,8 @@ def test_admin_bulk_cancel_names_the_handed_over_order(client):
     assert response.status_code == 302
     assert _messages(response) == [
         f"1 cancelled: {waiting.number}",
-        f"1 failed: {left.number} (Order {left.number}'s parcel is already with Nova Poshta: have it refused or "
-        "returned instead of cancelling)",
+        f"1 failed: {left.number} (Посилка замовлення №{left.number} уже в Новій Пошті: замість скасування "
+        "відмовтеся від неї або оформіть повернення)",
     ]
     assert (state(left)["status"], state(waiting)["status"]) == ("shipped", "cancelled")
 
@@ -239,8 +241,9 @@ def test_admin_change_page_of_a_shipped_order_says_to_void_the_waybill_first(cli
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
     assert (
-        f"Order {order.number} already has a Nova Poshta waybill (20450000000001) made with the current details: "
-        "void the waybill first (Shipping › Shipments), then change the details; the new waybill is made with them."
+        f"Для замовлення №{order.number} уже створено накладну (ТТН) Нової Пошти (20450000000001) з поточними "
+        "даними: спершу анулюйте накладну (Доставка › Відправлення), потім змініть дані; нову накладну буде "
+        "створено з ними."
     ) in page.content.decode()
     assert client.post(url, {"phone": "0509998877", "expected_version": order.version}).status_code == 403
     assert state(order) == before
@@ -262,8 +265,8 @@ def test_api_cancel_after_handover_is_409_with_the_reason():
 
     assert response.status_code == 409
     assert response.json() == {
-        "detail": f"Order {order.number}'s parcel is already with Nova Poshta: have it refused or returned instead "
-        "of cancelling.",
+        "detail": f"Посилка замовлення №{order.number} уже в Новій Пошті: замість скасування відмовтеся від неї "
+        "або оформіть повернення.",
         "code": "parcel_handed_over",
         "status": "shipped",
     }

@@ -21,7 +21,9 @@ def test_checkout_refuses_an_online_order_nobody_could_pay(no_provider):
     with pytest.raises(InvalidCheckout) as refused:
         place_test_order(items={product.pk: 1}, payment_method=Order.PaymentMethod.ONLINE)
 
-    message = 'Online payment is not available here; pay cash on delivery (payment method "cod") instead.'
+    message = (
+        'Онлайн-оплата тут недоступна; натомість оберіть оплату при отриманні (накладений платіж, спосіб оплати "cod").'
+    )
     assert (refused.value.code, refused.value.message, refused.value.extra) == (
         "payment_method_unavailable",
         message,

@@ -184,7 +184,7 @@ def test_a_phone_whose_cod_parcels_came_back_twice_must_pay_online():
     with pytest.raises(PrepaymentRequired) as refused:
         place_test_order(items={product.pk: 1}, phone="067 123 45 67")
     assert (refused.value.code, refused.value.status_code) == ("prepayment_required", 422)
-    assert "Please pay online." in refused.value.message
+    assert "Будь ласка, оплатіть онлайн." in refused.value.message
     assert refused.value.extra["errors"] == {"payment_method": [refused.value.message]}
     assert (Order.objects.count(), stock_of(product)) == (2, reserved)
 
@@ -248,7 +248,7 @@ def test_a_large_first_order_waits_for_review_instead_of_being_confirmed():
     )
     assert entry.reason == (
         "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): "
-        "A first order of 6\u202f000,00\u00a0₴, above 5\u202f000,00\u00a0₴"
+        "Перше замовлення на 6\u202f000,00\u00a0₴, більше за 5\u202f000,00\u00a0₴"
     )
 
     # and the same shopper's next large order is confirmed as usual
@@ -280,7 +280,7 @@ def test_many_orders_from_one_ip_in_a_short_time_go_to_review():
     assert [o.status for o in orders] == ["confirmed", "confirmed", "placed"]
     assert orders[2].screening.rule == "FRAUD_REVIEW_IP_ORDERS"
     assert order_history(order=orders[2])[0].reason == (
-        "Held for review (FRAUD_REVIEW_IP_ORDERS): Order number 3 from 198.51.100.4 within 10 minutes"
+        "Held for review (FRAUD_REVIEW_IP_ORDERS): 3-е замовлення з 198.51.100.4 за 10 хв"
     )
     # an order from elsewhere is not affected
     elsewhere = place_test_order(items={product.pk: 1}, phone="+380501234567", email="z@e.com", ip="198.51.100.5")

@@ -44,7 +44,9 @@ def test_the_shop_page_shows_a_block_list_refusal_and_nothing_changes(client):
     response = shop_checkout(client, product)
 
     assert response.status_code == 422
-    assertContains(response, "We cannot accept this order online. Please call us and we will help.", status_code=422)
+    assertContains(
+        response, "Ми не можемо прийняти це замовлення онлайн. Зателефонуйте нам, і ми допоможемо.", status_code=422
+    )
     assert Order.objects.count() == 0
     assert Stock.objects.get(product=product).reserved == 0
 
@@ -59,7 +61,7 @@ def test_the_shop_page_passes_the_ip_and_shows_the_cap(client):
     second = shop_checkout(client, product, phone="+380501112233", email="other@example.com")
 
     assert second.status_code == 409
-    assertContains(second, "You already have several orders waiting", status_code=409)
+    assertContains(second, "У вас уже є кілька замовлень, що чекають", status_code=409)
     assert Order.objects.count() == 1
 
 
@@ -164,7 +166,7 @@ def test_approving_confirms_and_rejecting_cancels_with_the_rule_on_the_history(c
             "review",
             "system",
             "Held for review (FRAUD_REVIEW_FIRST_ORDER_ABOVE): "
-            "A first order of 6\u202f000,00\u00a0₴, above 5\u202f000,00\u00a0₴",
+            "Перше замовлення на 6\u202f000,00\u00a0₴, більше за 5\u202f000,00\u00a0₴",
         ),
         ("confirm", support.email, "Review approved (FRAUD_REVIEW_FIRST_ORDER_ABOVE)"),
     ]

@@ -97,10 +97,10 @@ def test_not_enough_store_credit_changes_nothing():
 @pytest.mark.parametrize(
     ("customer", "store_credit", "method", "message"),
     [
-        (None, 100, PM.COD, "Log in to pay with store credit"),
-        ("user", 60000, PM.COD, "cannot pay more than the order total"),
-        ("user", 100, PM.STORE_CREDIT, "does not cover the whole order"),
-        ("user", -5, PM.COD, "non-negative"),
+        (None, 100, PM.COD, "Увійдіть, щоб оплатити з балансу в магазині"),
+        ("user", 60000, PM.COD, "не можна оплатити більше, ніж сума замовлення"),
+        ("user", 100, PM.STORE_CREDIT, "не вистачає на все замовлення"),
+        ("user", -5, PM.COD, "цілим невід’ємним числом"),
     ],
 )
 def test_impossible_store_credit_requests_are_refused(customer, store_credit, method, message):

@@ -7,7 +7,7 @@ from django.utils import timezone
 from django_fsm_log.models import StateLog
 
 from catalog.models import Stock
-from orders.exceptions import OrderStateError, StaleOrder
+from orders.exceptions import InvalidOrderChange, OrderStateError, StaleOrder
 from orders.models import Order, Source
 from orders.services import TRANSITION_SERVICES, expire_unpaid_orders
 from tests.factories import ProductFactory, StaffFactory, place_test_order
@@ -147,7 +147,7 @@ def test_stale_version_is_refused_and_changes_nothing():
 @pytest.mark.django_db
 def test_cancel_needs_a_reason():
     order = place_test_order()
-    with pytest.raises(Exception, match="Say why"):
+    with pytest.raises(InvalidOrderChange, match="Вкажіть, чому замовлення скасовується"):
         TRANSITION_SERVICES["cancel"](order_id=order.pk, by=None, reason="  ", source=Source.ADMIN)
     order.refresh_from_db()
     assert order.status == S.PLACED

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.money import format_money
 from orders.models import Order
 from orders.services import lock_order
 from payments.exceptions import InvalidTopUp, PaymentNotPossible, ProviderUnavailable
@@ -35,15 +36,18 @@ def _attempt_for_order(*, order_id: int, provider) -> Payment:
     with transaction.atomic():
         order = lock_order(order_id)
         if order.payment_method != Order.PaymentMethod.ONLINE:
-            raise PaymentNotPossible(f"Order {order.number} is not paid online.")
+            raise PaymentNotPossible(_("Order %(number)s is not paid online.") % {"number": order.number})
         if order.status != Order.Status.PLACED:
             raise PaymentNotPossible(
-                f"Order {order.number} is {order.get_status_display().lower()}; it cannot be paid now."
+                _("Order %(number)s is %(status)s; it cannot be paid now.")
+                % {"number": order.number, "status": str(order.get_status_display()).lower()}
             )
         if Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False).exists():
-            raise PaymentNotPossible(f"Order {order.number} is already paid.")
+            raise PaymentNotPossible(_("Order %(number)s is already paid.") % {"number": order.number})
         if order.expires_at and order.expires_at <= timezone.now():
-            raise PaymentNotPossible(f"Order {order.number} was not paid in time; place it again.")
+            raise PaymentNotPossible(
+                _("Order %(number)s was not paid in time; place it again.") % {"number": order.number}
+            )
         _admit(provider)  # after the checks (a refused order takes no probe), before any change
         # At most one open attempt: a new one supersedes the old (a late success of the old
         # one is still taken, and refunded as an overpayment if both succeed).
@@ -93,7 +97,10 @@ def start_order_payment(
 def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callback_url_for) -> Payment:
     """Open a payment that tops up the user's store credit by `amount` kopiyky."""
     if not isinstance(amount, int) or not 100 <= amount <= 10_000_000:
-        raise InvalidTopUp(_("Top up between 1.00 ₴ and 100 000.00 ₴."), code="invalid_amount")
+        raise InvalidTopUp(
+            _("Top up between %(min)s and %(max)s.") % {"min": format_money(100), "max": format_money(10_000_000)},
+            code="invalid_amount",
+        )
     provider = get_provider(provider_code)
     _admit(provider)
     payment = Payment.objects.create(

@@ -9,6 +9,7 @@ import logging
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from ledger import keys
 from ledger.chart import CHARGEBACK_LOSSES
@@ -50,11 +51,14 @@ def open_dispute(*, payment_id: int, by, reason: str) -> Payment:
     """Staff mark a captured payment disputed (a chargeback letter, a bank's call)."""
     reason = (reason or "").strip()
     if not reason:
-        raise DisputeNotPossible("Say why the payment is disputed.", code="dispute_reason_required")
+        raise DisputeNotPossible(_("Say why the payment is disputed."), code="dispute_reason_required")
     with transaction.atomic():
         payment = lock_payment(payment_id)
         if payment.status not in Payment.DISPUTABLE:
-            raise DisputeNotPossible(f"Only a captured payment can be disputed; this one is {payment.status}.")
+            raise DisputeNotPossible(
+                _("Only a captured payment can be disputed; this one is %(status)s.")
+                % {"status": str(payment.get_status_display()).lower()}
+            )
         _open(payment, by=by, reason=reason)
         payment.save(update_fields=DISPUTE_FIELDS)
     logger.warning("payment %s disputed by %s: %s", payment.reference, getattr(by, "email", by), reason)
@@ -79,13 +83,15 @@ def resolve_dispute(*, payment_id: int, by, outcome: str, note: str) -> Payment:
     """Staff close a dispute: won (the payment is as before) or lost (booked as a chargeback loss)."""
     note = (note or "").strip()
     if not note:
-        raise DisputeNotPossible("Say how the dispute ended.", code="dispute_note_required")
+        raise DisputeNotPossible(_("Say how the dispute ended."), code="dispute_note_required")
     if outcome not in Payment.DisputeOutcome.values:
-        raise DisputeNotPossible(f"Unknown dispute outcome {outcome!r}.", code="dispute_outcome_unknown")
+        raise DisputeNotPossible(
+            _("Unknown dispute outcome '%(outcome)s'.") % {"outcome": outcome}, code="dispute_outcome_unknown"
+        )
     with transaction.atomic():
         payment = lock_payment(payment_id)
         if payment.status != S.DISPUTED:
-            raise DisputeNotPossible("This payment is not disputed.", code="not_disputed")
+            raise DisputeNotPossible(_("This payment is not disputed."), code="not_disputed")
         if outcome == Payment.DisputeOutcome.WON:
             payment.win_dispute()
         else:
@@ -102,7 +108,7 @@ def _book_loss(payment: Payment) -> None:
     """The provider took back what the cardholder still had paid: out of its balance, into losses."""
     if payment.refunds.filter(status=Refund.Status.PENDING).exists():
         raise DisputeNotPossible(
-            "A refund of this payment is in progress at the provider: settle it before booking the loss.",
+            _("A refund of this payment is in progress at the provider: settle it before booking the loss."),
             code="refund_in_progress",
         )
     # Refunds asked for but frozen by the dispute are never sent now: the bank returned the money.

@@ -15,6 +15,7 @@ import uuid
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from orders.models import Order
 from payments.exceptions import PaymentNotPossible
@@ -159,7 +160,7 @@ def reprocess_event(*, event_id: int) -> WebhookEvent:
     """Apply a recorded event again (staff); safe: a fact already applied changes nothing."""
     event = WebhookEvent.objects.get(pk=event_id)
     if not event.signature_valid:
-        raise PaymentNotPossible("A callback with a bad signature is never applied.")
+        raise PaymentNotPossible(_("A callback with a bad signature is never applied."))
     data = dict(event.update)
     data["event"] = Event(data["event"])
     update = ProviderUpdate(**data)

@@ -5,6 +5,7 @@ Lock order: the order, then the payment, then its refunds.
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core import outbox
 from ledger import keys
@@ -107,21 +108,25 @@ def reserve_refund(
     existing = Refund.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if (existing.payment_id, existing.amount) != (payment.pk, amount):
-            raise InvalidRefund("This refund key was already used for another refund.", code="refund_key_reused")
+            raise InvalidRefund(_("This refund key was already used for another refund."), code="refund_key_reused")
         return existing
     if payment.status == S.DISPUTED:
-        raise PaymentDisputed("This payment is disputed: refunds are frozen until the dispute is resolved.")
+        raise PaymentDisputed(_("This payment is disputed: refunds are frozen until the dispute is resolved."))
     if payment.status not in (S.CAPTURED, S.PARTIALLY_REFUNDED):
-        raise RefundNotPossible(f"Only a captured payment can be refunded; this one is {payment.status}.")
+        raise RefundNotPossible(
+            _("Only a captured payment can be refunded; this one is %(status)s.")
+            % {"status": str(payment.get_status_display()).lower()}
+        )
     if payment.purpose == Payment.Purpose.TOP_UP:
         # The money became store credit the customer may already have spent; take the credit
         # back in the ledger admin (Store credit) first, then refund outside kramar if needed.
-        raise RefundNotPossible("A store-credit top-up is not refunded to the card from here.")
+        raise RefundNotPossible(_("A store-credit top-up is not refunded to the card from here."))
     if not isinstance(amount, int) or amount <= 0:
-        raise InvalidRefund("The refund must be a positive amount.")
+        raise InvalidRefund(_("The refund must be a positive amount."))
     if amount > payment.refundable:
         raise RefundNotPossible(
-            f"At most {payment.refundable} kopiyky can still be refunded on this payment; {amount} were asked."
+            _("At most %(refundable)s kopiyky can still be refunded on this payment; %(amount)s were asked.")
+            % {"refundable": payment.refundable, "amount": amount}
         )
     payment.refund_requested_amount += amount
     payment.save(update_fields=["refund_requested_amount", "updated_at"])
@@ -151,7 +156,7 @@ def request_refund(
     what was captured (also a database constraint).
     """
     if not (reason or "").strip():
-        raise InvalidRefund("Say why the money goes back.")
+        raise InvalidRefund(_("Say why the money goes back."))
     with transaction.atomic():
         payment = lock_payment(payment_id)
         refund = reserve_refund(

@@ -1,6 +1,7 @@
 """Staff taking a payment out of review."""
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from core.exceptions import ValidationError
 from payments.exceptions import PaymentNotPossible
@@ -15,11 +16,11 @@ def mark_payment_reviewed(*, payment_id: int, by, note: str) -> Payment:
     """
     note = (note or "").strip()
     if not note:
-        raise ValidationError("Say what was checked or done.", code="review_note_required")
+        raise ValidationError(_("Say what was checked or done."), code="review_note_required")
     with transaction.atomic():
         payment = lock_payment(payment_id)
         if not payment.needs_review:
-            raise PaymentNotPossible("It was not waiting for review.", code="not_under_review")
+            raise PaymentNotPossible(_("It was not waiting for review."), code="not_under_review")
         suffix = f" Reviewed by {getattr(by, 'email', None) or 'system'}: {note}"
         payment.needs_review = False
         payment.review_reason = (payment.review_reason[: max(0, 500 - len(suffix))] + suffix).strip()[:500]

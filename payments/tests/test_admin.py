@@ -256,7 +256,7 @@ def test_an_over_refund_is_refused_with_a_message_and_changes_nothing(client, ca
     response = client.post(refund_url(captured), data)
 
     assert response.status_code == 200  # the form again, with what was typed
-    assert messages_of(response) == ["At most 40000 kopiyky can still be refunded on this payment; 40001 were asked."]
+    assert messages_of(response) == ["За цим платежем можна повернути ще щонайбільше 40000 коп.; запитано 40001."]
     assert response.context["form"]["amount"].value() == "400.01"
     assert state(captured) == before == ("captured", 0, 0, 0)
     assert not JournalEntry.objects.filter(kind="refund").exists()
@@ -304,7 +304,10 @@ def test_the_form_refuses_a_payment_that_is_not_captured(client, sandbox):
     pending = start(online_order())
     response = client.post(refund_url(pending), {**refund_form(client, pending), "amount": "1", "reason": "x"})
     assert response.status_code == 200
-    assert messages_of(response) == ["Only a captured payment can be refunded; this one is pending."]
+    pending_label = str(Payment.Status.PENDING.label).lower()
+    assert messages_of(response) == [
+        f"Повернути кошти можна лише за списаним платежем; цей має статус «{pending_label}»."
+    ]
     assert not Refund.objects.exists()
 
 

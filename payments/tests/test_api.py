@@ -94,7 +94,10 @@ def test_a_cash_on_delivery_order_cannot_be_paid_online(customer):
     order = place_test_order(customer=customer)
     response = client_for(customer).post(pay_url(order), {"provider": "sandbox"}, format="json")
     assert response.status_code == 409
-    assert response.json() == {"detail": f"Order {order.number} is not paid online.", "code": "payment_not_possible"}
+    assert response.json() == {
+        "detail": f"Замовлення №{order.number} не оплачується онлайн.",
+        "code": "payment_not_possible",
+    }
     assert not Payment.objects.exists()
 
 
@@ -219,7 +222,7 @@ def test_who_may_read_a_payment(captured, who, status):
     response = client_for(user).get(payment_url(captured))
     assert response.status_code == status
     if status == 404:
-        assert response.json() == {"detail": "Payment not found.", "code": "payment_not_found"}
+        assert response.json() == {"detail": "Платіж не знайдено.", "code": "payment_not_found"}
 
 
 def test_an_order_of_this_customer_as_a_guest_does_not_make_the_payment_theirs(customer, sandbox):
@@ -329,7 +332,7 @@ def test_a_refund_needs_an_idempotency_key(captured):
     response = refund(client_for(StaffFactory(role="Finance")), captured, key=None)
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Send an Idempotency-Key header: a refund is never made without one.",
+        "detail": "Надішліть заголовок Idempotency-Key: без нього повернення коштів не виконується.",
         "code": "idempotency_key_required",
     }
     assert not Refund.objects.exists()
@@ -339,7 +342,7 @@ def test_an_over_refund_is_409_and_changes_nothing(captured):
     response = refund(client_for(StaffFactory(role="Finance")), captured, {"amount": 40001, "reason": "Too much"})
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "At most 40000 kopiyky can still be refunded on this payment; 40001 were asked.",
+        "detail": "За цим платежем можна повернути ще щонайбільше 40000 коп.; запитано 40001.",
         "code": "refund_not_possible",
     }
     captured.refresh_from_db()
@@ -367,7 +370,10 @@ def test_only_finance_staff_may_refund(captured, customer, who):
     user = {"the payer": customer, "a shopper": UserFactory()}.get(who) or StaffFactory(role=who)
     response = refund(client_for(user), captured)
     assert response.status_code == 403
-    assert response.json() == {"detail": "Only finance staff may refund payments.", "code": "permission_denied"}
+    assert response.json() == {
+        "detail": "Повертати кошти за платежами можуть лише працівники фінансового відділу.",
+        "code": "permission_denied",
+    }
     assert not Refund.objects.exists()
 
 

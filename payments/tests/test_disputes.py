@@ -56,7 +56,9 @@ def test_a_chargeback_notice_disputes_the_payment_and_freezes_refunds(sandbox, c
     with pytest.raises(PaymentDisputed) as refused:
         refund(captured)
     assert refused.value.code == "payment_disputed"
-    assert str(refused.value.message) == "This payment is disputed: refunds are frozen until the dispute is resolved."
+    assert str(refused.value.message) == (
+        "Цей платіж оскаржено (чарджбек): повернення коштів заморожено до завершення спору."
+    )
     assert not Refund.objects.exists()
     # a redelivered notice changes nothing
     deliver(sandbox, captured, status="chargeback")
@@ -155,7 +157,7 @@ def test_a_lost_dispute_is_booked_as_a_chargeback_loss_and_the_books_still_balan
     report = verify_ledger()
     assert report.ok, report.as_text()
     call_command("ledger_verify")  # the command exits non-zero on a failed check
-    with pytest.raises(RefundNotPossible, match="this one is charged_back"):
+    with pytest.raises(RefundNotPossible, match="лише за списаним платежем; цей має статус"):
         refund(captured, amount=100, key="k3")
 
 

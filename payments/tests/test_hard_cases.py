@@ -40,7 +40,7 @@ def test_a_top_up_is_not_refunded_to_the_card(sandbox):
         callback_url_for=callback_url_for,
     )
     deliver(sandbox, payment)
-    with pytest.raises(RefundNotPossible, match="top-up"):
+    with pytest.raises(RefundNotPossible, match="Поповнення балансу в магазині"):
         request_refund(payment_id=payment.pk, amount=50000, reason="asked", by=None, idempotency_key="t1")
     # a refund made at the provider's dashboard is put in front of a person, not booked
     deliver(sandbox, payment, "refunded", refunded=50000)

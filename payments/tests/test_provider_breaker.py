@@ -28,8 +28,8 @@ from tests.factories import ProductFactory, StaffFactory, UserFactory, place_tes
 pytestmark = pytest.mark.django_db
 
 PRICE = 49900
-HELD_BACK = "Fondy is not answering at the moment; nothing was charged. Please try again in a few minutes."
-NOT_ANSWERING = "Fondy is not answering right now; nothing was charged. Try again shortly."
+HELD_BACK = "Fondy зараз не відповідає; кошти не списано. Будь ласка, спробуйте ще раз за кілька хвилин."
+NOT_ANSWERING = "Fondy зараз не відповідає; кошти не списано. Спробуйте ще раз трохи згодом."
 
 
 @pytest.fixture

@@ -297,7 +297,7 @@ def test_an_order_past_its_payment_deadline_cannot_be_paid(sandbox):
 
     order = online_order()
     Order.objects.filter(pk=order.pk).update(expires_at="2000-01-01T00:00:00Z")
-    with pytest.raises(PaymentNotPossible, match="not paid in time"):
+    with pytest.raises(PaymentNotPossible, match="не оплатили вчасно"):
         start(order)
     assert not Payment.objects.exists()
 

@@ -220,7 +220,10 @@ def test_a_customer_with_an_open_order_is_not_anonymised(client):
         call_command("anonymise_customer", "taras@example.com")
 
     # then both are refused with the order named, and nothing changed
-    message = f"Not anonymised: orders {order.number} are not yet delivered or cancelled; try again once they are."
+    message = (
+        f"Не анонімізовано: замовлення {order.number} ще не доставлено або не скасовано; "
+        "спробуйте знову, коли це станеться."
+    )
     assert str(refused.value) == message
     assert [(m.level_tag, str(m)) for m in get_messages(response.wsgi_request)] == [
         ("error", f"Не знеособлено (1): taras@example.com ({message.rstrip('.')}).")
@@ -247,9 +250,9 @@ def test_a_manager_anonymises_from_the_user_admin(client, customer):
 def test_staff_accounts_and_twice_anonymised_customers_are_refused(customer):
     anonymise_customer(user_id=customer.pk)
 
-    with pytest.raises(Exception, match="already anonymised"):
+    with pytest.raises(Exception, match="вже анонімізовано"):
         anonymise_customer(user_id=customer.pk)
-    with pytest.raises(CommandError, match="Staff accounts are not exported or anonymised here"):
+    with pytest.raises(CommandError, match="Облікові записи працівників тут не експортуються"):
         call_command("anonymise_customer", StaffFactory(role="Support").email)
-    with pytest.raises(CommandError, match="No customer has this e-mail."):
+    with pytest.raises(CommandError, match="Немає покупця з цією електронною адресою."):
         call_command("export_customer", "nobody@example.com")

@@ -11,6 +11,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.circuit import Breaker
 from orders.models import Order, Source
@@ -262,10 +263,10 @@ def label_pdf(*, shipment_ids: list[int], layout: str) -> bytes:
         Shipment.objects.filter(pk__in=shipment_ids).exclude(waybill_ref="").values_list("waybill_ref", flat=True)
     )
     if not refs:
-        raise ShipmentStateError("None of these shipments has a waybill yet.")
+        raise ShipmentStateError(_("None of these shipments has a waybill yet."))
     if layout not in ("100x100", "a4"):
-        raise ShipmentStateError("Choose the 100x100 thermal layout or A4.")
+        raise ShipmentStateError(_("Choose the 100x100 thermal layout or A4."))
     try:
         return carriers.get_carrier().label_pdf(refs=refs, layout=layout)
     except CarrierError as exc:
-        raise ShipmentStateError(f"Nova Poshta did not give the labels: {exc}") from None
+        raise ShipmentStateError(_("Nova Poshta did not give the labels: %(error)s") % {"error": exc}) from None

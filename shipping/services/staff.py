@@ -9,6 +9,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from orders.models import Order, Source
 from orders.services import cancel_order, unship_order
@@ -69,20 +71,24 @@ def cancel_waybills_of_cancelled_orders(*, limit: int = 100) -> int:
     return done
 
 
+def _status(shipment: Shipment) -> str:
+    return str(shipment.get_status_display()).lower()
+
+
 def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
     """Stop a parcel before hand-over (staff): its waybill is deleted, then the order is cancelled.
 
     The carrier is asked first, with no lock held; if it refuses, nothing is cancelled.
     """
     if not (reason or "").strip():
-        raise ShipmentStateError("Say why the parcel is cancelled.")
+        raise ShipmentStateError(_("Say why the parcel is cancelled."))
     shipment = Shipment.objects.get(pk=shipment_id)
     if shipment.status not in (S.PENDING, S.LABEL_CREATED, S.NEEDS_ATTENTION) or (
         shipment.status == S.LABEL_CREATED and not awaiting_hand_over(shipment)
     ):
         raise ShipmentStateError(
-            f"The parcel is {shipment.get_status_display().lower()}; it can no longer be "
-            "cancelled. Have it refused or returned instead."
+            _("The parcel is %(status)s; it can no longer be cancelled. Have it refused or returned instead.")
+            % {"status": _status(shipment)}
         )
     deleted = False
     if awaiting_hand_over(shipment):
@@ -90,13 +96,17 @@ def cancel_shipment(*, shipment_id: int, by, reason: str) -> Shipment:
             carriers.get_carrier().delete_waybill(ref=shipment.waybill_ref)
             deleted = True
         except CarrierError as exc:
-            advice = (
-                "try again in a minute" if exc.transient else "if the parcel is on its way, have it refused or returned"
-            )
-            raise ShipmentStateError(
-                f"Nova Poshta did not delete waybill {shipment.tracking_number}: {exc}. Nothing was cancelled; "
-                f"{advice}."
-            ) from None
+            if exc.transient:
+                message = _(
+                    "Nova Poshta did not delete waybill %(tracking)s: %(error)s. Nothing was cancelled; "
+                    "try again in a minute."
+                )
+            else:
+                message = _(
+                    "Nova Poshta did not delete waybill %(tracking)s: %(error)s. Nothing was cancelled; "
+                    "if the parcel is on its way, have it refused or returned."
+                )
+            raise ShipmentStateError(message % {"tracking": shipment.tracking_number, "error": exc}) from None
     with transaction.atomic():
         locked = lock_shipment(shipment_id)
         if locked.order.status != Order.Status.CANCELLED:
@@ -111,17 +121,20 @@ def void_waybill(*, shipment_id: int, by, reason: str) -> Shipment:
     waybill with the order's current data. The carrier is asked first, with no lock held.
     """
     if not (reason or "").strip():
-        raise ShipmentStateError("Say why the waybill is voided.")
+        raise ShipmentStateError(_("Say why the waybill is voided."))
     shipment = Shipment.objects.get(pk=shipment_id)
     if not awaiting_hand_over(shipment):
         raise ShipmentStateError(
-            f"Only a waybill not yet handed to Nova Poshta can be voided; this parcel is "
-            f"{shipment.get_status_display().lower()}."
+            _("Only a waybill not yet handed to Nova Poshta can be voided; this parcel is %(status)s.")
+            % {"status": _status(shipment)}
         )
     try:
         carriers.get_carrier().delete_waybill(ref=shipment.waybill_ref)
     except CarrierError as exc:
-        raise ShipmentStateError(f"Nova Poshta did not delete waybill {shipment.tracking_number}: {exc}.") from None
+        raise ShipmentStateError(
+            _("Nova Poshta did not delete waybill %(tracking)s: %(error)s.")
+            % {"tracking": shipment.tracking_number, "error": exc}
+        ) from None
     with transaction.atomic():
         locked = lock_shipment(shipment_id)
         order = locked.order
@@ -147,32 +160,42 @@ def retry_shipment(*, shipment_id: int, by) -> Shipment:
     shipment = Shipment.objects.get(pk=shipment_id)
     if shipment.status != S.NEEDS_ATTENTION:
         raise ShipmentStateError(
-            f"Only a shipment that needs attention can be retried; this one is {shipment.get_status_display().lower()}."
+            _("Only a shipment that needs attention can be retried; this one is %(status)s.")
+            % {"status": _status(shipment)}
         )
     if shipment.waybill_ref:
-        raise ShipmentStateError("This shipment already has a waybill; track or cancel it instead.")
+        raise ShipmentStateError(_("This shipment already has a waybill; track or cancel it instead."))
     today = kyiv_today()
     try:
         found = carriers.get_carrier().find_waybills(
             marker=shipment.marker, date_from=today - timedelta(days=7), date_to=today + timedelta(days=1)
         )
     except CarrierError as exc:
-        raise ShipmentStateError(f"Nova Poshta could not be asked about {shipment.marker}: {exc}") from None
+        raise ShipmentStateError(
+            _("Nova Poshta could not be asked about %(marker)s: %(error)s") % {"marker": shipment.marker, "error": exc}
+        ) from None
     if len(found) > 1:
         raise ShipmentStateError(
-            f"Nova Poshta has {len(found)} waybills for {shipment.marker} "
-            f"({', '.join(w.number for w in found)}): delete the extra ones there first."
+            ngettext(
+                "Nova Poshta has %(count)d waybill for %(marker)s (%(numbers)s): delete the extra ones there first.",
+                "Nova Poshta has %(count)d waybills for %(marker)s (%(numbers)s): delete the extra ones there first.",
+                len(found),
+            )
+            % {"count": len(found), "marker": shipment.marker, "numbers": ", ".join(w.number for w in found)}
         )
     with transaction.atomic():
         shipment = lock_shipment(shipment_id)
         order = shipment.order
         if shipment.status != S.NEEDS_ATTENTION:
-            raise ShipmentStateError("Someone else changed this shipment; reload the page.")
+            raise ShipmentStateError(_("Someone else changed this shipment; reload the page."))
         if order.status != Order.Status.CONFIRMED:
-            raise ShipmentStateError(f"Order {order.number} is {order.get_status_display().lower()}.")
+            raise ShipmentStateError(
+                _("Order %(number)s is %(status)s.")
+                % {"number": order.number, "status": str(order.get_status_display()).lower()}
+            )
         follow_order(shipment, order)
         if not (shipment.city_ref and shipment.warehouse_ref):
-            raise ShipmentStateError("Choose the Nova Poshta city and branch on the order first.")
+            raise ShipmentStateError(_("Choose the Nova Poshta city and branch on the order first."))
         shipment.retry()
         shipment.attempts, shipment.last_error, shipment.next_attempt_at = 0, "", timezone.now()
         if found:

@@ -348,7 +348,7 @@ def test_label_button_for_a_parcel_without_a_waybill_explains(client):
     assert "Завантажити етикетку" not in client.get(change_url(waiting)).content.decode()
     response = client.get(button_url("label", waiting))
     assert response.status_code == 302
-    assert messages_of(response) == ["None of these shipments has a waybill yet."]
+    assert messages_of(response) == ["Жодне з цих відправлень ще не має накладної (ТТН)."]
 
 
 def test_labels_through_the_real_adapter_never_show_the_api_key(client, fake_np, np_carrier):
@@ -371,9 +371,7 @@ def test_labels_through_the_real_adapter_never_show_the_api_key(client, fake_np,
     assert [p["refs"] for p in fake_np.prints] == [[parcel.waybill_ref]]  # the failed one was not served
     assert ok.content.startswith(b"%PDF")
     assert failed.status_code == 302
-    assert messages_of(failed) == [
-        "Nova Poshta did not give the labels: Nova Poshta answered 100x100 labels with HTTP 500"
-    ]
+    assert messages_of(failed) == ["Нова Пошта не видала етикетки: Nova Poshta answered 100x100 labels with HTTP 500"]
     for response in (ok, failed):
         assert fake_np.api_key.encode() not in response.content
         assert fake_np.api_key not in str(response.headers)
@@ -402,8 +400,8 @@ def test_retry_after_fixing_the_order_puts_the_parcel_back_in_the_queue(client):
     assert messages_of(response) == [
         f"Знову в черзі накладних (1): {broken.marker}.",
         # the service's refusal as it words it, the status as staff read it
-        f"Не повторено (1): {parcel.marker} (Only a shipment that needs attention can be retried; this one is "
-        f"{S.LABEL_CREATED.label.lower()}).",
+        f"Не повторено (1): {parcel.marker} (Повторити можна лише відправлення, що потребує уваги; це має статус "
+        f"«{str(S.LABEL_CREATED.label).lower()}»).",
     ]
     # and the next label run creates its waybill
     create_labels()
@@ -419,7 +417,7 @@ def test_retry_without_a_fix_is_refused_and_changes_nothing(client):
     response = action(client, "retry_selected", [broken])
 
     assert messages_of(response) == [
-        f"Не повторено (1): {broken.marker} (Choose the Nova Poshta city and branch on the order first)."
+        f"Не повторено (1): {broken.marker} (Спершу виберіть у замовленні місто й відділення Нової Пошти)."
     ]
     assert state(broken) == before
 
@@ -490,8 +488,8 @@ def test_a_parcel_already_on_its_way_cannot_be_cancelled(client):
     response = action(client, "cancel_parcels", [parcel], post="yes", reason="Too late")
 
     assert messages_of(response) == [
-        f"Не скасовано (1): {parcel.marker} (The parcel is {S.IN_TRANSIT.label.lower()}; it can no longer be "
-        "cancelled. Have it refused or returned instead)."
+        f"Не скасовано (1): {parcel.marker} (Посилка має статус «{str(S.IN_TRANSIT.label).lower()}»; скасувати її "
+        "більше не можна. Натомість оформіть відмову або повернення)."
     ]
     assert state(parcel) == before
 
@@ -533,8 +531,8 @@ def test_when_the_carrier_will_not_delete_the_waybill_nothing_is_cancelled(clien
     # then they are told why, and neither the order nor the parcel changed
     assert response.status_code == 302
     assert messages_of(response) == [
-        f"Nova Poshta did not delete waybill {parcel.tracking_number}: Sandbox: waybill is already on its way "
-        "(status 4). Nothing was cancelled; if the parcel is on its way, have it refused or returned."
+        f"Нова Пошта не видалила накладну {parcel.tracking_number}: Sandbox: waybill is already on its way "
+        "(status 4). Нічого не скасовано; якщо посилка вже в дорозі, оформіть відмову або повернення."
     ]
     assert state(parcel) == before
 

@@ -190,33 +190,33 @@ def other_branch():
     ("refs", "field", "message"),
     [
         # typed by hand, no script: nothing picked
-        (lambda b: {}, "delivery_city", "Choose your city from the Nova Poshta list."),
-        (lambda b: {"delivery_city_ref": "made-up"}, "delivery_city", "Choose your city from the Nova Poshta list."),
+        (lambda b: {}, "delivery_city", "Виберіть своє місто зі списку Нової Пошти."),
+        (lambda b: {"delivery_city_ref": "made-up"}, "delivery_city", "Виберіть своє місто зі списку Нової Пошти."),
         (
             lambda b: {"delivery_city_ref": "made-up", "delivery_warehouse_ref": b.ref},
             "delivery_city",
-            "Choose your city from the Nova Poshta list.",
+            "Виберіть своє місто зі списку Нової Пошти.",
         ),
         (
             lambda b: {"delivery_city_ref": b.city_id},
             "delivery_branch",
-            "Choose a Nova Poshta branch or parcel locker in Київ.",
+            "Виберіть відділення або поштомат Нової Пошти в місті Київ.",
         ),
         (
             lambda b: {"delivery_city_ref": b.city_id, "delivery_warehouse_ref": "made-up"},
             "delivery_branch",
-            "Choose a Nova Poshta branch or parcel locker in Київ.",
+            "Виберіть відділення або поштомат Нової Пошти в місті Київ.",
         ),
         # a branch of another city
         (
             lambda b: {"delivery_city_ref": b.city_id, "delivery_warehouse_ref": other_branch().ref},
             "delivery_branch",
-            "Choose a Nova Poshta branch or parcel locker in Київ.",
+            "Виберіть відділення або поштомат Нової Пошти в місті Київ.",
         ),
         (
             lambda b: {"delivery_city_ref": b.city_id, "delivery_warehouse_ref": "x" * 40},
             "delivery_branch",
-            "Choose a Nova Poshta branch or parcel locker in Київ.",
+            "Виберіть відділення або поштомат Нової Пошти в місті Київ.",
         ),
     ],
 )
@@ -258,7 +258,7 @@ def test_a_closed_branch_is_refused(client):
 
     assert response.status_code == 400
     assert response.context["form"].errors == {
-        "delivery_branch": ["Choose a Nova Poshta branch or parcel locker in Київ."]
+        "delivery_branch": ["Виберіть відділення або поштомат Нової Пошти в місті Київ."]
     }
     assert Order.objects.count() == 0
 

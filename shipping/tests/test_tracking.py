@@ -158,7 +158,7 @@ def test_labels_are_fetched_by_the_server_and_never_show_the_key(fake_np, np_car
     pdf = label_pdf(shipment_ids=[s.pk for s in orders], layout="100x100")
     assert pdf.startswith(b"%PDF")
     assert fake_np.api_key.encode() not in pdf
-    with pytest.raises(ShipmentStateError, match="100x100 thermal layout or A4"):
+    with pytest.raises(ShipmentStateError, match="термоетикетки 100x100 або A4"):
         label_pdf(shipment_ids=[orders[0].pk], layout="letter")
 
 
@@ -178,7 +178,7 @@ def test_staff_cannot_cancel_an_order_whose_parcel_left(fake_np, np_carrier, cli
     assert order.status == "shipped"
     assert response.status_code == 302
     messages = [m.message for m in response.wsgi_request._messages]
-    assert any("already with Nova Poshta" in m for m in messages)
+    assert any("уже в Новій Пошті" in m for m in messages)
 
 
 def test_voiding_a_waybill_makes_a_new_one_with_the_orders_current_data(fake_np, np_carrier):
