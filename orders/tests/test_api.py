@@ -378,7 +378,7 @@ def test_out_of_stock_is_409_and_reserves_nothing():
     # then nothing is ordered or reserved, and the answer says what is short
     assert response.status_code == 409
     assert response.json() == {
-        "detail": "Not enough stock: Scarce lamp (only 2 left).",
+        "detail": "Недостатньо товару на складі: Scarce lamp (залишилось лише 2).",
         "code": "out_of_stock",
         "items": [{"sku": "LAMP-1", "name": "Scarce lamp", "requested": 3, "available": 2}],
     }

@@ -81,8 +81,8 @@ def test_token_of_another_customer_is_refused():
     ("overrides", "items", "message"),
     [
         ({"phone": "12345"}, None, "український номер телефону"),
-        ({"email": "not-an-email"}, None, "правильну електронну адресу"),
-        ({"full_name": " "}, None, "ім’я отримувача"),
+        ({"email": "not-an-email"}, None, "правильну адресу електронної пошти"),
+        ({"full_name": " "}, None, "ім’я та прізвище отримувача"),
         ({"delivery_branch": ""}, None, "відділення або поштомат"),
         ({"payment_method": "barter"}, None, "Невідомий спосіб оплати «barter»"),
         ({}, "empty", "Кошик порожній"),

@@ -37,7 +37,7 @@ def test_labels_for_many_orders(fake_np, np_carrier, mailoutbox, django_capture_
         assert order.tracking_number == shipment.tracking_number != ""
         document = fake_np.documents[shipment.waybill_ref]
         assert document["InfoRegClientBarcodes"] == order.number
-    shipped_mails = [m for m in mailoutbox if "on its way" in m.subject]
+    shipped_mails = [m for m in mailoutbox if "уже в дорозі" in m.subject]
     assert len(shipped_mails) == 5
     assert orders[0].tracking_number in next(m.body for m in shipped_mails if orders[0].number in m.subject)
 
