@@ -172,7 +172,7 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, admin.ModelAdmin):
                     ]
                 },
             ),
-            ("Contact and delivery", contact),
+            (_("Contact and delivery"), contact),
             (_("Totals"), {"fields": ["subtotal_display", "delivery_fee_display", "total_display"]}),
             (_("Status history"), {"fields": ["status_history"]}),
             *(

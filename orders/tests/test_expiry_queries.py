@@ -51,8 +51,8 @@ def test_the_batch_still_releases_every_unit_and_writes_every_history_row():
         (entry,) = order_history(order=order)
         assert (entry.transition, entry.from_status, entry.to_status, entry.source, entry.reason) == (
             "expire",
-            "Placed",
-            "Expired",
+            "Оформлено",
+            "Термін минув",
             "beat",
             "Not paid in time",
         )

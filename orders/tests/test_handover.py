@@ -68,8 +68,8 @@ def test_handover_is_recorded_once_with_a_history_entry():
     (entry,) = [e for e in order_history(order=order) if e.transition == "hand_over"]
     assert (entry.at, entry.from_status, entry.to_status, entry.by, entry.source, entry.reason) == (
         AT,
-        "Shipped",
-        "Shipped",
+        "Відправлено",
+        "Відправлено",
         "system",
         "beat",
         "The parcel is with the carrier",
@@ -220,8 +220,8 @@ def test_admin_bulk_cancel_names_the_handed_over_order(client):
 
     assert response.status_code == 302
     assert _messages(response) == [
-        f"1 cancelled: {waiting.number}",
-        f"1 failed: {left.number} (Order {left.number}'s parcel is already with Nova Poshta: have it refused or "
+        f"Скасовано (1): {waiting.number}",
+        f"Не вдалося (1): {left.number} (Order {left.number}'s parcel is already with Nova Poshta: have it refused or "
         "returned instead of cancelling)",
     ]
     assert (state(left)["status"], state(waiting)["status"]) == ("shipped", "cancelled")

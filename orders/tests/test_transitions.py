@@ -127,8 +127,8 @@ def test_history_records_who_why_and_where():
 
     history = order_history(order=order)
     assert [(h.transition, h.from_status, h.to_status, h.by, h.source, h.reason) for h in history] == [
-        ("confirm", "Placed", "Confirmed", staff.email, "admin", "Called, she confirmed"),
-        ("cancel", "Confirmed", "Cancelled", "system", "api", "Changed her mind"),
+        ("confirm", "Оформлено", "Підтверджено", staff.email, "admin", "Called, she confirmed"),
+        ("cancel", "Підтверджено", "Скасовано", "system", "api", "Changed her mind"),
     ]
 
 

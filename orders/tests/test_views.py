@@ -477,7 +477,7 @@ def test_order_page_shows_the_order_by_its_secret_token(client):
     # then it shows number, status, payment, lines, totals, contact, delivery and the timeline
     assert response.status_code == 200
     assertContains(response, f"<h1>Order {order.number}</h1>", html=True)
-    assertContains(response, '<span class="status status-confirmed">Confirmed</span>', html=True)
+    assertContains(response, '<span class="status status-confirmed">Підтверджено</span>', html=True)
     assertContains(response, "<dt>Payment method</dt><dd>Cash on delivery</dd>", html=True)
     assertContains(response, '<dt>Payment status</dt><dd class="payment-status">Cash on delivery</dd>', html=True)
     assertContains(response, "Copper kettle")

@@ -85,10 +85,10 @@ def test_warehouse_search_lists_the_working_branches_of_one_city(client):
 
     # then its working branches come (2 before 10), then its parcel lockers, each labelled by kind
     assert [(w["ref"], w["number"], w["kind"], w["kind_label"]) for w in found] == [
-        (b1.ref, "1", "branch", "Branch"),
-        (b2.ref, "2", "branch", "Branch"),
-        (b10.ref, "10", "branch", "Branch"),
-        (locker.ref, "5501", "parcel_locker", "Parcel locker"),
+        (b1.ref, "1", "branch", "Відділення"),
+        (b2.ref, "2", "branch", "Відділення"),
+        (b10.ref, "10", "branch", "Відділення"),
+        (locker.ref, "5501", "parcel_locker", "Поштомат"),
     ]
     assert found[3]["name"] == 'Поштомат "Нова Пошта" №5501: вул. Хрещатик, 22'
 
