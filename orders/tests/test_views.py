@@ -478,16 +478,16 @@ def test_order_page_shows_the_order_by_its_secret_token(client):
     assert response.status_code == 200
     assertContains(response, f"<h1>Order {order.number}</h1>", html=True)
     assertContains(response, '<span class="status status-confirmed">Підтверджено</span>', html=True)
-    assertContains(response, "<dt>Payment method</dt><dd>Cash on delivery</dd>", html=True)
+    assertContains(response, "<dt>Payment method</dt><dd>Оплата при отриманні (накладений платіж)</dd>", html=True)
     assertContains(response, '<dt>Payment status</dt><dd class="payment-status">Cash on delivery</dd>', html=True)
     assertContains(response, "Copper kettle")
     assertContains(response, "2\u00a0598.00\u00a0₴", count=4)  # total at the top, line total, subtotal, total
     assertContains(response, "Olena Shevchenko<br>+380671234567<br>olena@example.com")
     assertContains(response, "Nova Poshta<br>Kyiv<br>Branch No 1: Khreshchatyk St, 22")
     assertContains(response, "Your comment: Call after 18:00")
-    assert [(entry.to_status) for entry in response.context["history"]] == ["Confirmed"]
+    assert [(entry.to_status) for entry in response.context["history"]] == ["Підтверджено"]
     assertContains(response, '<span class="timeline-status">Placed</span>', html=True)
-    assertContains(response, '<span class="timeline-status">Confirmed</span>', html=True)
+    assertContains(response, '<span class="timeline-status">Підтверджено</span>', html=True)
     # and it is never cached nor indexed, and staff identities stay private
     assert response["Cache-Control"] == "max-age=0, no-cache, no-store, must-revalidate, private"
     assert response["X-Robots-Tag"] == "noindex, nofollow"
