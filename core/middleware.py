@@ -93,8 +93,6 @@ class StaffLanguageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.method == "POST" and request.path_info == reverse("set_language"):
-            _remember_staff_choice(request)
         if request.path_info.startswith(ADMIN_PREFIXES):
             user = getattr(request, "user", None)
             signed_in = user is not None and user.is_authenticated
@@ -103,6 +101,10 @@ class StaffLanguageMiddleware:
                 translation.activate(preferred)
                 request.LANGUAGE_CODE = preferred
         response = self.get_response(request)
+        # After set_language has answered: a refused POST (no CSRF token: 403) saves nothing.
+        switched = request.method == "POST" and response.status_code in (302, 204)
+        if switched and request.path_info == reverse("set_language"):
+            _remember_staff_choice(request)
         if request.path_info.startswith(ADMIN_PREFIXES):
             response.headers["Content-Language"] = translation.get_language()
         return response

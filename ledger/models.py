@@ -9,8 +9,8 @@ reversed at most once (unique). Write only through ledger.services.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from core.money import DEFAULT_CURRENCY
 
@@ -238,7 +238,11 @@ class Hold(models.Model):
         indexes = [models.Index(fields=["status", "expires_at"], name="hold_status_expires")]
 
     def __str__(self):
-        return f"hold #{self.pk} {self.amount} on {self.account} ({self.status})"
+        return gettext("hold #%(id)s on %(account)s (%(status)s)") % {
+            "id": self.pk,
+            "account": self.account,
+            "status": self.get_status_display().lower(),
+        }
 
 
 class WalletAdjustmentRequest(models.Model):

@@ -9,8 +9,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
 from core.money import DEFAULT_CURRENCY
@@ -161,7 +161,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
 
     def __str__(self):
-        return f"{self.provider} {self.reference} ({self.status})"
+        return f"{self.provider} {self.reference} ({self.get_status_display().lower()})"
 
     @property
     def refundable(self) -> int:
@@ -255,7 +255,7 @@ class Refund(models.Model):
         indexes = [models.Index(fields=["status", "created_at"], name="refund_status_created")]
 
     def __str__(self):
-        return f"refund {self.amount} of {self.payment_id} ({self.status})"
+        return gettext("refund #%(id)s (%(status)s)") % {"id": self.pk, "status": self.get_status_display().lower()}
 
 
 class WebhookEvent(models.Model):
@@ -311,4 +311,4 @@ class WebhookEvent(models.Model):
         constraints = [models.UniqueConstraint(fields=["provider", "dedupe_key"], name="webhook_event_dedupe")]
 
     def __str__(self):
-        return f"{self.provider} {self.provider_status or '?'} ({self.result})"
+        return f"{self.provider} {self.provider_status or '?'} ({self.get_result_display().lower()})"

@@ -2,8 +2,8 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class PrivacyAction(models.Model):
@@ -39,4 +39,4 @@ class PrivacyAction(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.kind} of customer {self.customer_id}"
+        return gettext("%(kind)s of customer %(id)s") % {"kind": self.get_kind_display(), "id": self.customer_id}

@@ -2,8 +2,8 @@
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
 
@@ -90,7 +90,7 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
         ]
 
     def __str__(self):
-        return self.tracking_number or f"shipment {self.marker}"
+        return self.tracking_number or gettext("shipment %(marker)s") % {"marker": self.marker}
 
     # --- transitions: set fields only; shipping.services does everything else ------------------
 

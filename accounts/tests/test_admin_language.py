@@ -5,6 +5,7 @@ checked for Ukrainian text and for English phrases that would mean a string was 
 """
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from accounts.models import User
@@ -238,6 +239,18 @@ def test_the_shops_language_switch_leaves_the_back_office_preference_alone(clien
     staff.refresh_from_db()
     assert staff.language == "uk"
     assert '<html lang="uk"' in client.get(reverse("admin:orders_order_changelist")).content.decode()
+
+
+def test_a_switch_posted_from_another_site_changes_nothing(client):
+    # given a staff member signed in, and a forged form on another site (no CSRF token)
+    staff = StaffFactory(role="Support")
+    forged = Client(enforce_csrf_checks=True)
+    forged.force_login(staff)
+    # when it posts "English" to the switch, then it is refused and the profile is unchanged
+    response = forged.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    assert response.status_code == 403
+    staff.refresh_from_db()
+    assert staff.language == ""
 
 
 def test_an_unknown_language_from_the_header_changes_nothing(client):

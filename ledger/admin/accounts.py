@@ -261,6 +261,9 @@ CHECK_DESCRIPTIONS = {
     "limits": _("no limited account is below zero"),
     "reversals": _("each reversal is the exact opposite of the entry it reverses"),
     "trial_balance": _("the trial balance is zero in every currency (debit-normal = credit-normal balances)"),
+    "provider_totals": _(
+        "the ledger's money at each provider equals captured minus fees, refunds and chargebacks of payments"
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from orders.services import EDITABLE_FIELDS
 class OrderForm(forms.ModelForm):
     # The version the page was rendered with: saving refuses if the order moved on since.
     # (Named apart from Order.version, which the admin would refuse as a non-editable field.)
-    expected_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    expected_version = forms.IntegerField(label=_("expected version"), widget=forms.HiddenInput, min_value=1)
 
     class Meta:
         model = Order

@@ -164,7 +164,7 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
                     ]
                 },
             ),
-            ("Contact and delivery", contact),
+            (_("Contact and delivery"), contact),
             (_("Totals"), {"fields": ["subtotal_display", "delivery_fee_display", "total_display"]}),
             (_("Status history"), {"fields": ["status_history"]}),
             *(

@@ -286,7 +286,7 @@ def test_the_health_page_and_the_payments_list_show_the_providers_breakers(fake,
     client.force_login(StaffFactory(role="Finance"))
     page = client.get("/admin/payments/payment/").content.decode()
     assert (
-        f"Provider held back — {line}. New payments are refused, status checks and refunds wait; "
-        "nothing is marked failed."
+        f"Провайдера призупинено — {line}. Нові платежі відхиляються, перевірки статусу й повернення чекають; "
+        "нічого не позначається як невдале."
     ) in page
-    assert "psp:sandbox: closed, payments, status checks and refunds go out." in page
+    assert "psp:sandbox: працює, платежі, перевірки статусу й повернення надсилаються." in page

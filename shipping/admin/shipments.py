@@ -130,7 +130,7 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
             places = directory_names([shipment])
         city, branch = places.get(shipment.pk, ("", ""))
         if not (shipment.city_ref or shipment.warehouse_ref):
-            return "— (not chosen)"
+            return gettext("— (not chosen)")
         return format_html(
             "{}<br>{}",
             city or gettext("unknown city %(ref)s") % {"ref": shipment.city_ref},
