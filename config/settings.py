@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",  # OpClass in index expressions (the admin search's trigram indexes)
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",

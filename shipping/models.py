@@ -4,6 +4,8 @@ from django.db import models
 from django.db.models import Q
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.large_lists import search_index
+
 
 class Shipment(ConcurrentTransitionMixin, models.Model):
     """One parcel for one order, and its waybill (TTN) at the carrier.
@@ -77,6 +79,7 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="shipment_status_attempt"),
             models.Index(fields=["status", "next_poll_at"], name="shipment_status_poll"),
+            search_index("shipment_marker_trgm", "marker"),  # the admin's search (the marker holds the order number)
         ]
 
     def __str__(self):

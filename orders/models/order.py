@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.large_lists import search_index
 from core.money import DEFAULT_CURRENCY
 from core.validators import validate_ua_phone
 
@@ -19,6 +20,10 @@ class Source(models.TextChoices):
     WEBHOOK = "webhook", "Provider webhook"
     BEAT = "beat", "Scheduled job"
     SYSTEM = "system", "System"
+
+
+# Searched together by the order admin (core/large_lists.py: one expression, one index).
+ORDER_SEARCH_FIELDS = ("number", "full_name", "email", "phone", "tracking_number")
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -128,6 +133,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["status", "expires_at"], name="order_status_expires"),
             models.Index(fields=["phone"], name="order_phone"),
             models.Index(fields=["email"], name="order_email"),
+            # The admin's search (number, name, e-mail, phone, TTN) as one trigram index.
+            search_index("order_search_trgm", *ORDER_SEARCH_FIELDS),
         ]
 
     def __str__(self):
