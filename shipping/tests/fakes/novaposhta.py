@@ -96,9 +96,10 @@ def decimal_or_none(value) -> Decimal | None:
 
 
 class FakeNovaPoshta:
-    def __init__(self, *, api_key: str = "np-secret-key-7f3a9c1e5b", timeout_sleep: float = 1.5):
+    def __init__(self, *, api_key: str = "np-secret-key-7f3a9c1e5b", timeout_sleep: float = 1.5, latency: float = 0.0):
         self.api_key = api_key
         self.timeout_sleep = timeout_sleep
+        self.latency = latency  # seconds every API answer takes (bench/labels.py: NP's ~200 ms)
         self.today: date | None = None  # Kyiv "today" for DateTime checks; None: the real one
         self.documents: dict[str, dict] = {}
         self.calls: list[dict] = []
@@ -474,6 +475,8 @@ class FakeNovaPoshta:
                 if kind == "timeout":
                     time.sleep(fake.timeout_sleep)
                     return self._reply(504, b"", "text/plain")
+                if fake.latency:
+                    time.sleep(fake.latency)  # outside the fake's lock: answers overlap as NP's do
                 if isinstance(kind, int):
                     return self._reply(kind, b"failure injected by the test", "text/plain")
                 if kind == "not_json":
