@@ -131,7 +131,17 @@ def fill_queue(n: int, run_id: str) -> dict:
         KYIV_REF,
         kyiv_branch,
     )
-    products = [ProductFactory(stock=0, price=49900, weight_grams=700).pk for _ in range(20)]
+    products = [
+        ProductFactory(
+            sku=f"{run_id}-{i}",
+            name=f"{run_id} {i}",
+            slug=f"{run_id.lower()}-{i}",
+            stock=0,
+            price=49900,
+            weight_grams=700,
+        ).pk
+        for i in range(20)
+    ]  # a database kept between runs: this run's own SKUs
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -209,15 +219,19 @@ def on_the_beat_schedule(workers: int) -> int:
     busy = threading.Semaphore(workers)
     runs = []
 
+    errors = []
+
     def run():
         try:
             create_labels_task()
+        except BaseException as exc:  # a failed run fails the bench, after the others end
+            errors.append(exc)
         finally:
             connection.close()
             busy.release()
 
     next_tick = time.monotonic()
-    while pending():
+    while pending() and not errors:
         if busy.acquire(blocking=False):
             thread = threading.Thread(target=run)
             thread.start()
@@ -229,6 +243,8 @@ def on_the_beat_schedule(workers: int) -> int:
                 break
     for thread in runs:
         thread.join()
+    if errors:
+        raise errors[0]
     return len(runs)
 
 
@@ -295,6 +311,17 @@ def main() -> int:
 
     django.setup()
     count_statements()
+    from django.db import connection
+
+    with connection.cursor() as cursor:  # held by this session until the bench ends
+        cursor.execute("SELECT pg_try_advisory_lock(hashtext('kramar bench/labels.py'))")
+        if not cursor.fetchone()[0]:
+            raise SystemExit("another bench/labels.py is using kramar_bench_labels: wait for it to end")
+        # The fake numbers its waybills from 1 in every run: the last run's parcels go first.
+        cursor.execute(
+            "TRUNCATE shipping_shipment, orders_orderline, orders_order, catalog_reservation, "
+            "django_fsm_log_statelog, core_outboxmessage CASCADE"
+        )
     from django.conf import settings
 
     load = lambda: "load average " + ", ".join(f"{x:.2f}" for x in os.getloadavg())  # noqa: E731
