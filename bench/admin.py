@@ -200,7 +200,11 @@ def measure(repeat: int, explain: bool) -> dict:
         }
     if explain:
         queryset = trigram_search(Order.objects.all(), ORDER_SEARCH_FIELDS, "Шевченко").order_by("-created_at", "-id")
-        results["explain"] = queryset[:100].explain(analyze=True)
+        counted = queryset.order_by().values("pk").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN ANALYZE SELECT COUNT(*) FROM ({counted[0]}) AS found", counted[1])
+            count_plan = "\n".join(row[0] for row in cursor.fetchall())
+        results["explain"] = "the page:\n" + queryset[:100].explain(analyze=True) + "\nits count:\n" + count_plan
     return results
 
 
