@@ -9,6 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from orders.models import Order
+from shipping.carriers.novaposhta import NovaPoshtaCarrier
 from shipping.models import Shipment
 from shipping.services import create_labels, plan_shipments
 from shipping.services.labels import _claim
@@ -19,6 +20,17 @@ NO_KICK = "core.outbox.enqueue"  # the on-commit kick would start runs of its ow
 
 def no_kick(monkeypatch):
     monkeypatch.setattr(NO_KICK, lambda task, /, **kwargs: None)
+
+
+@pytest.fixture
+def patient_carrier(fake_np, np_carrier, monkeypatch):
+    """np_carrier with production-like timeouts: a dozen threads share this process with the
+    fake server, and a call timed out after the tests' usual 1 s would (rightly) stay
+    `creating` for reconciliation instead of being labelled in the run."""
+    carrier = NovaPoshtaCarrier(fake_np.client(timeout=(5, 10)))
+    carrier.code = "novaposhta"
+    monkeypatch.setattr("shipping.carriers.get_carrier", lambda: carrier)
+    return carrier
 
 
 def live_documents(fake):
@@ -123,7 +135,7 @@ def assert_exactly_once(fake, orders):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_one_run_with_parallel_calls_labels_each_parcel_once(fake_np, np_carrier, monkeypatch):
+def test_one_run_with_parallel_calls_labels_each_parcel_once(fake_np, patient_carrier, monkeypatch):
     no_kick(monkeypatch)
     fake_np.latency = 0.05
     orders = queued(13)
