@@ -58,3 +58,5 @@ bench: $(STAMP) services
 	$(PY) bench/checkout.py
 	$(PY) bench/webhooks.py
 	$(PY) bench/ledger.py
+	$(PY) bench/admin.py
+	$(PY) bench/labels.py

@@ -34,7 +34,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
-    "django.contrib.postgres",  # trigram indexes of the catalog search (OpClass in index expressions)
+    "django.contrib.postgres",  # OpClass in index expressions: trigram indexes of the catalog and admin searches
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
@@ -265,6 +265,10 @@ PAYMENT_PROVIDERS = {
 # local run shows the whole flow. Sender details are runtime settings (Constance).
 NOVA_POSHTA_API_KEY = env("NOVA_POSHTA_API_KEY", default="")
 NOVA_POSHTA_API_URL = env("NOVA_POSHTA_API_URL", default="https://api.novaposhta.ua/v2.0/json/")
+# Label runs (shipping/services/label_runs.py): calls in flight at once, and the spacing the
+# process-wide throttle keeps between any two calls (0.05 s: at most 20 calls a second).
+SHIPPING_LABEL_CALLS_IN_PARALLEL = env.int("SHIPPING_LABEL_CALLS_IN_PARALLEL", default=6)
+NOVA_POSHTA_MIN_INTERVAL = env.float("NOVA_POSHTA_MIN_INTERVAL", default=0.05)
 TRACKING_URL_TEMPLATE = "https://novaposhta.ua/tracking/?cargo_number={number}"
 
 # --- Shop ------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
 
+from core.large_lists import search_index
 from core.money import DEFAULT_CURRENCY
 
 
@@ -158,7 +159,10 @@ class Payment(ConcurrentTransitionMixin, models.Model):
                 name="payment_has_a_purpose",
             ),
         ]
-        indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created")]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="payment_status_created"),
+            search_index("payment_provider_id_trgm", "provider_payment_id"),  # the admin's search
+        ]
 
     def __str__(self):
         return f"{self.provider} {self.reference} ({self.get_status_display().lower()})"
@@ -309,6 +313,7 @@ class WebhookEvent(models.Model):
         verbose_name_plural = _("webhook events")
         ordering = ["-received_at", "-id"]
         constraints = [models.UniqueConstraint(fields=["provider", "dedupe_key"], name="webhook_event_dedupe")]
+        indexes = [search_index("webhook_dedupe_key_trgm", "dedupe_key")]  # the admin's search
 
     def __str__(self):
         return f"{self.provider} {self.provider_status or '?'} ({self.get_result_display().lower()})"

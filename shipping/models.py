@@ -6,6 +6,8 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 
+from core.large_lists import search_index
+
 
 class Shipment(ConcurrentTransitionMixin, models.Model):
     """One parcel for one order, and its waybill (TTN) at the carrier.
@@ -87,6 +89,7 @@ class Shipment(ConcurrentTransitionMixin, models.Model):
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="shipment_status_attempt"),
             models.Index(fields=["status", "next_poll_at"], name="shipment_status_poll"),
+            search_index("shipment_marker_trgm", "marker"),  # the admin's search (the marker holds the order number)
         ]
 
     def __str__(self):

@@ -3,7 +3,7 @@
 One public surface: import from `orders.models`.
 """
 
-from orders.models.order import TRANSITIONS, Order, OrderLine, Source
+from orders.models.order import ORDER_SEARCH_FIELDS, TRANSITIONS, Order, OrderLine, Source
 from orders.models.screening import BlockedContact, OrderScreening
 
-__all__ = ["TRANSITIONS", "BlockedContact", "Order", "OrderLine", "OrderScreening", "Source"]
+__all__ = ["ORDER_SEARCH_FIELDS", "TRANSITIONS", "BlockedContact", "Order", "OrderLine", "OrderScreening", "Source"]

@@ -7,6 +7,7 @@ from django.utils.translation import pgettext_lazy
 from django_fsm import ConcurrentTransitionMixin, FSMField, transition
 from django_fsm_log.decorators import fsm_log_by, fsm_log_description
 
+from core.large_lists import search_index
 from core.money import DEFAULT_CURRENCY
 from core.validators import validate_ua_phone
 
@@ -20,6 +21,10 @@ class Source(models.TextChoices):
     WEBHOOK = "webhook", pgettext_lazy("source", "Provider webhook")
     BEAT = "beat", pgettext_lazy("source", "Scheduled job")
     SYSTEM = "system", pgettext_lazy("source", "System")
+
+
+# Searched together by the order admin (core/large_lists.py: one expression, one index).
+ORDER_SEARCH_FIELDS = ("number", "full_name", "email", "phone", "tracking_number")
 
 
 class Order(ConcurrentTransitionMixin, models.Model):
@@ -163,6 +168,8 @@ class Order(ConcurrentTransitionMixin, models.Model):
             models.Index(fields=["status", "expires_at"], name="order_status_expires"),
             models.Index(fields=["phone"], name="order_phone"),
             models.Index(fields=["email"], name="order_email"),
+            # The admin's search (number, name, e-mail, phone, TTN) as one trigram index.
+            search_index("order_search_trgm", *ORDER_SEARCH_FIELDS),
         ]
 
     def __str__(self):

@@ -6,13 +6,15 @@ called, then the answer is recorded in a new transaction.
 
 common     the shop's day, the sender, poll intervals, back-off
 planning   plan_shipments
-labels     create_labels, reconcile_creating, label_pdf
+labels     reconcile_creating, label_pdf (and the claim → call → record steps of a label)
+label_runs create_labels: batches until none is pending or the time slice ends, calls in parallel
 tracking   track_shipments
 staff      cancel_shipment, void_waybill, retry_shipment, cancel_waybills_of_cancelled_orders
 """
 
 from shipping.services.common import KYIV, kyiv_today, sender_from_settings
-from shipping.services.labels import _adopt, create_labels, label_pdf, reconcile_creating
+from shipping.services.label_runs import create_labels
+from shipping.services.labels import _adopt, label_pdf, reconcile_creating
 from shipping.services.planning import plan_shipments
 from shipping.services.staff import cancel_shipment, cancel_waybills_of_cancelled_orders, retry_shipment, void_waybill
 from shipping.services.tracking import track_shipments

@@ -48,12 +48,14 @@ def sender_from_settings() -> Sender:
     )
 
 
-def lock_shipment(shipment_id: int) -> Shipment:
+def lock_shipment(shipment_id: int, *, order_id: int | None = None) -> Shipment:
     """Lock the shipment's order, then the shipment (the global lock order), and return the shipment.
 
-    Its `order` is the locked order row, so callers need no second query for it.
+    Its `order` is the locked order row, so callers need no second query for it. A caller that
+    already holds the shipment passes its `order_id` (it never changes) to save the look-up.
     """
-    order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
+    if order_id is None:
+        order_id = Shipment.objects.values_list("order_id", flat=True).get(pk=shipment_id)
     order = lock_order(order_id)
     shipment = Shipment.objects.select_for_update().get(pk=shipment_id)
     shipment.order = order

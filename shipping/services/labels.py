@@ -8,10 +8,12 @@ Lock order: the order row, then the shipment row.
 import logging
 from datetime import timedelta
 
+from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_fsm_log.models import StateLog
 
 from core.circuit import Breaker
 from orders.models import Order, Source
@@ -21,7 +23,7 @@ from shipping.carriers.base import CarrierError, Sender, Waybill, WaybillRequest
 from shipping.exceptions import ShipmentStateError
 from shipping.models import Shipment
 from shipping.selectors import shipments_stuck_creating
-from shipping.services.breaker import batch_may_run, carrier_breaker, report
+from shipping.services.breaker import carrier_breaker, report
 from shipping.services.common import (
     MAX_ATTEMPTS,
     NO_BRANCH,
@@ -31,7 +33,6 @@ from shipping.services.common import (
     kyiv_today,
     lock_shipment,
     poll_interval,
-    sender_from_settings,
 )
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,8 @@ def _claim(*, now, batch_size: int) -> list[Shipment]:
 
     Each takes the order's current recipient and branch (read in one query, no order lock:
     the shipment rows are what is claimed); one whose order lost its branch needs a person.
+    The claim is written for the whole batch at once (the rows, their `creating` state and
+    the `claim` entries of their history), so it costs the same queries for 1 or 24 parcels.
     """
     with transaction.atomic():
         batch = list(
@@ -84,12 +87,37 @@ def _claim(*, now, batch_size: int) -> list[Shipment]:
                 shipment.last_error = NO_BRANCH
                 shipment.save(update_fields=["status", "last_error", *RECIPIENT_FIELDS, "updated_at"])
                 continue
-            shipment.claim()
             shipment.attempts += 1
-            shipment.creating_since = now
-            shipment.save(update_fields=["status", "attempts", "creating_since", *RECIPIENT_FIELDS, "updated_at"])
+            shipment.creating_since, shipment.updated_at = now, timezone.now()
             claimed.append(shipment)
+        if claimed:
+            _claim_all(claimed)
     return claimed
+
+
+def _claim_all(shipments: list[Shipment]) -> None:
+    """Move locked pending shipments to `creating` in three queries, as `claim()` would one by one.
+
+    Shipment.claim() is a pure pending → creating transition; done row by row, django-fsm-log
+    writes its history entry and save() its UPDATE for each parcel. Here the rows get one
+    bulk UPDATE, their state a second, and the same history entries one INSERT.
+    """
+    Shipment.objects.bulk_update(shipments, ["attempts", "creating_since", *RECIPIENT_FIELDS, "updated_at"])
+    Shipment.objects.filter(pk__in=[s.pk for s in shipments]).update(status=S.CREATING)
+    content_type = ContentType.objects.get_for_model(Shipment)
+    StateLog.objects.bulk_create(
+        StateLog(
+            content_type=content_type,
+            object_id=s.pk,
+            transition="claim",
+            source_state=S.PENDING,
+            state=S.CREATING,
+            timestamp=s.updated_at,  # when it was claimed
+        )
+        for s in shipments
+    )
+    for shipment in shipments:
+        shipment.__dict__["status"] = S.CREATING  # what claim() sets (the field is protected)
 
 
 def _request_for(shipment: Shipment, *, sender: Sender) -> WaybillRequest:
@@ -107,10 +135,10 @@ def _request_for(shipment: Shipment, *, sender: Sender) -> WaybillRequest:
     )
 
 
-def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
+def _adopt(*, shipment_id: int, waybill: Waybill, note: str, order_id: int | None = None) -> Shipment:
     """Record the carrier's waybill for a shipment in `creating`; the order becomes shipped."""
     with transaction.atomic():
-        shipment = lock_shipment(shipment_id)
+        shipment = lock_shipment(shipment_id, order_id=order_id)
         order = shipment.order
         if shipment.status == S.PENDING and not shipment.waybill_ref:
             shipment.claim()  # a waybill we did not know of is ours after all: adopt it
@@ -143,9 +171,9 @@ def _adopt(*, shipment_id: int, waybill: Waybill, note: str) -> Shipment:
         return shipment
 
 
-def _record_failure(*, shipment_id: int, error: CarrierError) -> None:
+def _record_failure(*, shipment_id: int, error: CarrierError, order_id: int | None = None) -> None:
     with transaction.atomic():
-        shipment = lock_shipment(shipment_id)
+        shipment = lock_shipment(shipment_id, order_id=order_id)
         shipment.last_error = f"{error} {list(error.codes) if error.codes else ''}".strip()[:2000]
         if shipment.status == S.CREATING and not error.transient:
             shipment.flag()  # the carrier said no: a person must fix the data
@@ -217,44 +245,6 @@ def _unclaim(shipment_ids: list[int]) -> None:
         Shipment.objects.filter(pk__in=shipment_ids, status=S.CREATING).update(
             status=S.PENDING, attempts=F("attempts") - 1, creating_since=None, updated_at=timezone.now()
         )
-
-
-def create_labels(*, now=None, batch_size: int = 20) -> int:
-    """Create waybills for pending shipments (Beat), exactly once each; return how many.
-
-    Skipped whole (one log line, nothing marked failed) while the carrier's breaker is open;
-    when it opens during the batch, the parcels not yet sent go back to the queue untouched.
-    """
-    now = now or timezone.now()
-    carrier = carriers.get_carrier()
-    breaker = carrier_breaker(carrier)
-    if not batch_may_run(breaker, what="labels", now=now):
-        return 0
-    reconcile_creating(now=now, carrier=carrier, breaker=breaker)
-    if breaker.is_open():  # the look-ups just found the carrier down
-        return 0
-    created = 0
-    sender = None  # runtime settings, read once per batch (and only when there is work)
-    batch = _claim(now=now, batch_size=batch_size)
-    for position, shipment in enumerate(batch):
-        sender = sender or sender_from_settings()
-        # Restamp just before the call, and only if still ours: calls are made one after
-        # another, and reconciliation must never judge a shipment whose call has not started.
-        started = timezone.now()
-        if not Shipment.objects.filter(pk=shipment.pk, status=S.CREATING).update(creating_since=started):
-            continue
-        try:
-            waybill = carrier.create_waybill(_request_for(shipment, sender=sender))
-        except CarrierError as exc:
-            _record_failure(shipment_id=shipment.pk, error=exc)
-            if report(breaker, error=exc, now=now):
-                _unclaim([s.pk for s in batch[position + 1 :]])
-                break
-            continue
-        report(breaker, error=None, now=now)
-        _adopt(shipment_id=shipment.pk, waybill=waybill, note="created")
-        created += 1
-    return created
 
 
 def label_pdf(*, shipment_ids: list[int], layout: str) -> bytes:

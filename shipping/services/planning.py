@@ -1,13 +1,14 @@
 """Planning: every confirmed order without a live shipment gets a pending one (Beat).
 
 One batch is one transaction with a fixed number of queries, however many orders it holds:
-the orders are locked together (in primary-key order, the global lock order), and their live
-shipments, earlier shipments and parcel weights are read in one query each after the lock.
+the orders are found and locked in one statement (in primary-key order, the global lock
+order), and their shipments (live and earlier ones, counted together) and parcel weights are
+read in one query each after the lock.
 """
 
 from constance import config
 from django.db import transaction
-from django.db.models import Count, F, Sum
+from django.db.models import Count, F, Q, Subquery, Sum
 from django.utils import timezone
 
 from orders.models import Order, OrderLine
@@ -37,21 +38,25 @@ def _new_shipment(order: Order, *, carrier: str, previous: int, weight: int, min
 @transaction.atomic
 def plan_shipments(*, limit: int = 200) -> int:
     """Give every confirmed order without a live shipment a pending one (Beat); return how many."""
-    candidates = list(orders_to_plan(limit=limit).values_list("pk", flat=True))
-    if not candidates:
-        return 0
+    candidates = Subquery(orders_to_plan(limit=limit).values("pk"))
     orders = list(
         Order.objects.select_for_update().filter(pk__in=candidates, status=Order.Status.CONFIRMED).order_by("pk")
     )
+    if not orders:
+        return 0
     ids = [order.pk for order in orders]
     # Read after the lock: a run that planned these orders meanwhile has committed by now.
-    live = set(Shipment.objects.filter(order_id__in=ids).exclude(status=S.CANCELLED).values_list("order_id", flat=True))
-    previous = dict(
+    shipments = (
         Shipment.objects.filter(order_id__in=ids)
         .values("order_id")
-        .annotate(n=Count("id"))
-        .values_list("order_id", "n")
+        .annotate(n=Count("id"), live=Count("id", filter=~Q(status=S.CANCELLED)))
+        .values_list("order_id", "n", "live")
     )
+    previous, live = {}, set()
+    for order_id, n, live_ones in shipments:
+        previous[order_id] = n
+        if live_ones:
+            live.add(order_id)
     weights = dict(
         OrderLine.objects.filter(order_id__in=ids)
         .values("order_id")

@@ -68,7 +68,9 @@ def test_a_reconcile_race_never_makes_a_second_waybill(fake_np, np_carrier, monk
             try:
                 if before is not None:
                     assert before.wait(WAIT)
-                create_labels(batch_size=2)
+                # One call at a time, so A's second parcel waits behind its slow first one (the
+                # same wait a parcel has behind a full pool of parallel calls).
+                create_labels(batch_size=2, parallel=1)
             except BaseException as exc:  # reported below
                 errors.append(exc)
             finally:

@@ -95,10 +95,18 @@ def decimal_or_none(value) -> Decimal | None:
         return None
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver listens with a backlog of 5: a dozen parallel label calls would overflow it,
+    # and a dropped connect waits a second or three for its retry (a "timeout" at our client).
+    request_queue_size = 128
+    daemon_threads = True
+
+
 class FakeNovaPoshta:
-    def __init__(self, *, api_key: str = "np-secret-key-7f3a9c1e5b", timeout_sleep: float = 1.5):
+    def __init__(self, *, api_key: str = "np-secret-key-7f3a9c1e5b", timeout_sleep: float = 1.5, latency: float = 0.0):
         self.api_key = api_key
         self.timeout_sleep = timeout_sleep
+        self.latency = latency  # seconds every API answer takes (bench/labels.py: NP's ~200 ms)
         self.today: date | None = None  # Kyiv "today" for DateTime checks; None: the real one
         self.documents: dict[str, dict] = {}
         self.calls: list[dict] = []
@@ -110,7 +118,7 @@ class FakeNovaPoshta:
         self._failures: list[dict] = []
         self._numbers = itertools.count(1)
         self._lock = threading.RLock()
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._make_handler())
+        self.httpd = _Server(("127.0.0.1", 0), self._make_handler())
         self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 
     # --- lifecycle and test controls ------------------------------------------------------------
@@ -474,6 +482,8 @@ class FakeNovaPoshta:
                 if kind == "timeout":
                     time.sleep(fake.timeout_sleep)
                     return self._reply(504, b"", "text/plain")
+                if fake.latency:
+                    time.sleep(fake.latency)  # outside the fake's lock: answers overlap as NP's do
                 if isinstance(kind, int):
                     return self._reply(kind, b"failure injected by the test", "text/plain")
                 if kind == "not_json":
