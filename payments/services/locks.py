@@ -31,3 +31,16 @@ def lock_payment(payment_id: int) -> Payment:
         lock_order(order_id)
     # The order (already locked above) is read with it; FOR UPDATE OF self keeps the outer join legal.
     return Payment.objects.select_for_update(of=("self",)).select_related("order").get(pk=payment_id)
+
+
+def lock_payment_and_order(*, payment_id: int, order_id: int | None) -> Payment:
+    """`lock_payment` when the caller already read the payment's order id (which never changes).
+
+    The order's row lock reads the order; the payment is then locked alone and given that
+    order, so nothing is read twice.
+    """
+    order = lock_order(order_id) if order_id is not None else None
+    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    if order is not None:
+        payment.order = order
+    return payment
