@@ -119,11 +119,14 @@ CACHES = {
     },
     # The runtime settings' cache (CONSTANCE_DATABASE_CACHE_BACKEND below): the same Redis, but a
     # Redis outage only sends the reads back to the database (IGNORE_EXCEPTIONS), it never fails a
-    # checkout or a callback, and it gives up quickly.
+    # checkout or a callback, and it gives up quickly. Its keys name the database whose values they
+    # hold (core.runtime.cache_key): two sites (a bench, staging) sharing one Redis and prefix
+    # never read each other's settings.
     "runtime_settings": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="kramar"),
+        "KEY_FUNCTION": "core.runtime.cache_key",
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
     },
 }

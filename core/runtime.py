@@ -1,6 +1,12 @@
 """Runtime settings staff edit in the admin (django-constance), read in one place."""
 
 from constance import config
+from django.conf import settings
+
+
+def cache_key(key: str, key_prefix: str, version: int) -> str:
+    """The runtime settings' cache key (CACHES["runtime_settings"]): it names the database."""
+    return f"{key_prefix}:{version}:{settings.DATABASES['default']['NAME']}:{key}"
 
 
 def order_payment_timeout_minutes() -> int:
