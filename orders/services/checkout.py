@@ -135,7 +135,8 @@ def place_order(
     # index (the INSERT below), or, if a rule refuses it first, by the error path.
     with transaction.atomic():
         try:
-            if counting_rules_on():
+            thresholds = runtime.fraud_thresholds()
+            if counting_rules_on(thresholds):
                 lock_checkout_identities(phone=contact["phone"], email=contact["email"], ip=ip)
             stocks = lock_stock_for_sale(quantities)
             lines, subtotal = _lines(stocks=stocks, quantities=quantities)
@@ -149,6 +150,7 @@ def place_order(
                 customer_id=customer.pk if actor(customer) else None,
                 payment_method=method,
                 total=subtotal,
+                thresholds=thresholds,
             )
         except DomainError:
             # This checkout may have been placed already (a double submit, a retried call): its

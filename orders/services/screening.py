@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,15 +42,19 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"kramar.checkout:{name}".encode()).digest()[:8], "big", signed=True)
 
 
-def counting_rules_on() -> bool:
-    """Whether any rule counts a shopper's orders (then racing checkouts must be serialised)."""
+def counting_rules_on(thresholds: dict[str, int]) -> bool:
+    """Whether any rule counts a shopper's orders (then racing checkouts must be serialised).
+
+    `thresholds` is core.runtime.fraud_thresholds(), read once per checkout.
+    """
+    t = thresholds
     return bool(
-        runtime.fraud_max_open_orders_per_phone()
-        or runtime.fraud_max_open_orders_per_email()
-        or runtime.fraud_max_open_orders_per_ip()
-        or runtime.fraud_cod_refusals_before_prepayment()
-        or runtime.fraud_review_first_order_above()
-        or (runtime.fraud_review_ip_orders() and runtime.fraud_review_ip_window_minutes())
+        t["FRAUD_MAX_OPEN_ORDERS_PER_PHONE"]
+        or t["FRAUD_MAX_OPEN_ORDERS_PER_EMAIL"]
+        or t["FRAUD_MAX_OPEN_ORDERS_PER_IP"]
+        or t["FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT"]
+        or t["FRAUD_REVIEW_FIRST_ORDER_ABOVE"]
+        or (t["FRAUD_REVIEW_IP_ORDERS"] and t["FRAUD_REVIEW_IP_WINDOW_MINUTES"])
     )
 
 
@@ -101,7 +105,14 @@ def _counted(**queries) -> dict:
 
 
 def screen_checkout(
-    *, phone: str, email: str, ip: str | None, customer_id: int | None, payment_method: str, total: int
+    *,
+    phone: str,
+    email: str,
+    ip: str | None,
+    customer_id: int | None,
+    payment_method: str,
+    total: int,
+    thresholds: dict[str, int] | None = None,
 ) -> Hold | None:
     """Refuse the checkout (CheckoutRefused) or say whether the order waits for review.
 
@@ -109,16 +120,17 @@ def screen_checkout(
     list and every count a switched-on rule needs are read in one query; the rules then decide
     in their fixed order (block list, caps, COD refusals, review holds).
     """
+    t = thresholds if thresholds is not None else runtime.fraud_thresholds()
     caps = [
-        ("FRAUD_MAX_OPEN_ORDERS_PER_PHONE", runtime.fraud_max_open_orders_per_phone(), Q(phone=phone)),
-        ("FRAUD_MAX_OPEN_ORDERS_PER_EMAIL", runtime.fraud_max_open_orders_per_email(), Q(email=email)),
-        ("FRAUD_MAX_OPEN_ORDERS_PER_IP", runtime.fraud_max_open_orders_per_ip(), Q(screening__ip=ip) if ip else None),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_PHONE", t["FRAUD_MAX_OPEN_ORDERS_PER_PHONE"], Q(phone=phone)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_EMAIL", t["FRAUD_MAX_OPEN_ORDERS_PER_EMAIL"], Q(email=email)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_IP", t["FRAUD_MAX_OPEN_ORDERS_PER_IP"], Q(screening__ip=ip) if ip else None),
     ]
-    refusals_allowed = runtime.fraud_cod_refusals_before_prepayment()
+    refusals_allowed = t["FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT"]
     if payment_method != Order.PaymentMethod.COD:
         refusals_allowed = 0
-    above = runtime.fraud_review_first_order_above()
-    many, minutes = runtime.fraud_review_ip_orders(), runtime.fraud_review_ip_window_minutes()
+    above = t["FRAUD_REVIEW_FIRST_ORDER_ABOVE"]
+    many, minutes = t["FRAUD_REVIEW_IP_ORDERS"], t["FRAUD_REVIEW_IP_WINDOW_MINUTES"]
 
     queries = {
         "blocked": (
@@ -200,6 +212,11 @@ def awaits_review(*, order: Order) -> bool:
     return OrderScreening.objects.filter(order_id=order.pk, review=OrderScreening.Review.PENDING).exists()
 
 
+def review_pending() -> Exists:
+    """For an order lock's annotate(screening_pending=...): whether the order waits for review."""
+    return Exists(OrderScreening.objects.filter(order_id=OuterRef("pk"), review=OrderScreening.Review.PENDING))
+
+
 def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
     """Keep an order whose online payment was captured in the review queue, if it waits there.
 
@@ -208,6 +225,8 @@ def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
     and paid, nothing is confirmed or kicked, the expiry sweep leaves it alone, and approving it
     confirms it (orders.services.review). An order never screened, or already decided, is not held.
     """
+    if getattr(order, "screening_pending", None) is False:
+        return False  # read with the order's lock (review_pending): nothing waits for review
     screening = (
         OrderScreening.objects.select_for_update()
         .filter(order_id=order.pk, review=OrderScreening.Review.PENDING)

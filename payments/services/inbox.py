@@ -23,7 +23,7 @@ from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
 from payments.providers.base import Event, InvalidSignature, MalformedCallback, ProviderUpdate
 from payments.services import capture, disputes, refunds
-from payments.services.locks import APPLIED_FIELDS, lock_payment_and_order
+from payments.services.locks import APPLIED_FIELDS, lock_payment_by_reference
 
 logger = logging.getLogger(__name__)
 
@@ -185,10 +185,9 @@ def _lock_for_update(provider_code: str, payment_ref: str) -> tuple[Payment | No
         reference = uuid.UUID(str(payment_ref))
     except ValueError:
         return None, None  # not one of our references
-    found = Payment.objects.filter(provider=provider_code, reference=reference).values_list("pk", "order_id").first()
-    if found is None:
+    payment = lock_payment_by_reference(provider=provider_code, reference=reference)
+    if payment is None:
         return None, None
-    payment = lock_payment_and_order(payment_id=found[0], order_id=found[1])
     return payment, payment.order if payment.order_id else None
 
 

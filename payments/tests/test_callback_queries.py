@@ -8,12 +8,12 @@ from payments.tests.conftest import online_order, post_callback, signed_callback
 
 pytestmark = pytest.mark.django_db
 
-# BEGIN; INSERT the event ON CONFLICT DO NOTHING; the payment's id and order id; lock the
-# order; lock the payment; the payment's state log; "is the order paid already?"; the order's
-# review hold (locked); the order's state log; UPDATE the order; INSERT its three outbox
-# messages (one statement); UPDATE the payment; UPDATE the event; COMMIT. The ledger entry is
-# one prepared statement on the raw connection (ledger.services.posting), not listed here.
-FIRST_CALLBACK_QUERIES = 14
+# BEGIN; INSERT the event ON CONFLICT DO NOTHING; lock the order (found through the payment,
+# with "does it wait for review?"); lock the payment (with "did another payment pay the
+# order?"); the payment's state log; the order's state log; UPDATE the order; INSERT its three
+# outbox messages (one statement); UPDATE the payment; UPDATE the event; COMMIT. The ledger
+# entry is one prepared statement on the raw connection (ledger.services.posting), not listed.
+FIRST_CALLBACK_QUERIES = 11
 # BEGIN; INSERT ON CONFLICT DO NOTHING (the index finds the first); read the event; COMMIT.
 DUPLICATE_CALLBACK_QUERIES = 4
 
