@@ -117,11 +117,7 @@ CACHES = {
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="kramar"),
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
     },
-    # The runtime settings' cache (CONSTANCE_DATABASE_CACHE_BACKEND below): the same Redis, but a
-    # Redis outage only sends the reads back to the database (IGNORE_EXCEPTIONS), it never fails a
-    # checkout or a callback, and it gives up quickly. Its keys name the database whose values they
-    # hold (core.runtime.cache_key): two sites (a bench, staging) sharing one Redis and prefix
-    # never read each other's settings.
+    # Runtime settings' cache (see config/runtime_settings.py): Redis errors fall back to the database.
     "runtime_settings": {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
@@ -262,14 +258,12 @@ BEAT_STALE_AFTER = timedelta(minutes=env.int("BEAT_STALE_AFTER_MINUTES", default
 
 # --- Runtime settings, editable by staff in the admin (django-constance; config/runtime_settings.py)
 CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
-# Every hot path (checkout, callbacks, labels) reads runtime settings: they come from Redis, not
-# a query each. The database stays the truth: the admin's save writes the row, then the cache
-# (every process sees it at once); a cold or unreachable cache is filled from one query over all
-# keys. Every key is stored by a data migration (core 0005), so a first read never INSERTs its
-# default inside somebody's checkout transaction.
-CONSTANCE_DATABASE_CACHE_BACKEND = "runtime_settings"
-CONSTANCE_DATABASE_CACHE_AUTOFILL_TIMEOUT = 5 * 60  # a value missed during a Redis hiccup is stale 5 min at most
-from config.runtime_settings import CONSTANCE_CONFIG, CONSTANCE_CONFIG_FIELDSETS  # noqa: E402, F401
+from config.runtime_settings import (  # noqa: E402, F401
+    CONSTANCE_CONFIG,
+    CONSTANCE_CONFIG_FIELDSETS,
+    CONSTANCE_DATABASE_CACHE_AUTOFILL_TIMEOUT,
+    CONSTANCE_DATABASE_CACHE_BACKEND,
+)
 
 # --- Payment providers ----------------------------------------------------------------------
 # A provider is offered at checkout when it is enabled here. Real providers switch on when
