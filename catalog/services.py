@@ -3,7 +3,7 @@
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, F, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -21,26 +21,63 @@ def lock_stock(product_ids) -> dict[int, Stock]:
     return {row.product_id: row for row in rows}
 
 
-@transaction.atomic
+def lock_stock_for_sale(product_ids) -> dict[int, Stock]:
+    """Lock the stock rows of these products in primary-key order, with their products read in
+    the same query (FOR UPDATE OF the stock rows only); checkout's one read of its products."""
+    rows = (
+        Stock.objects.select_for_update(of=("self",))
+        .select_related("product")
+        .filter(product_id__in=set(product_ids))
+        .order_by("product_id")
+    )
+    return {row.product_id: row for row in rows}
+
+
 def reserve_stock(*, reference: str, quantities: Mapping[int, int]) -> list[Reservation]:
     """Reserve `quantities` ({product_id: units}) for `reference`, all or nothing.
 
     Locks the stock rows in product-id order and checks availability inside the lock, so
     concurrent buyers of the last unit cannot oversell. Raises OutOfStock (nothing reserved)
-    naming every product that is short.
+    naming every product that is short. Call it inside the caller's transaction.
     """
     if not quantities or any(q <= 0 for q in quantities.values()):
         raise InvalidStockChange(_("Quantities must be positive."))
-    stocks = lock_stock(quantities)
-    products = Product.objects.in_bulk(list(quantities))
+    return reserve_locked_stock(stocks=lock_stock_for_sale(quantities), reference=reference, quantities=quantities)
+
+
+# One statement for every line: the rows are already locked (lock_stock_for_sale), so the
+# UPDATE waits for nobody; the database's CHECK (reserved <= on_hand) still guards it.
+_RESERVE_SQL = """
+WITH moved AS (
+    UPDATE catalog_stock AS s SET reserved = s.reserved + v.quantity, updated_at = %s
+    FROM (VALUES {values}) AS v(product_id, quantity)
+    WHERE s.product_id = v.product_id
+    RETURNING s.product_id, v.quantity
+)
+INSERT INTO catalog_reservation (product_id, reference, quantity, status, created_at, resolved_at)
+SELECT product_id, %s, quantity, %s, %s, NULL FROM moved ORDER BY product_id
+RETURNING id, product_id, quantity
+"""
+
+
+def reserve_locked_stock(
+    *, stocks: Mapping[int, Stock], reference: str, quantities: Mapping[int, int]
+) -> list[Reservation]:
+    """`reserve_stock` for rows the caller locked (with their products) through lock_stock_for_sale.
+
+    Checks every product is sold and has the units, then moves all the rows and writes the
+    reservations in one statement. Raises ProductUnavailable or OutOfStock with nothing changed.
+    """
     short = []
     for product_id, wanted in sorted(quantities.items()):
-        product = products.get(product_id)
+        stock = stocks.get(product_id)
+        product = stock.product if stock else None
+        if product is None:
+            product = Product.objects.filter(pk=product_id).first()  # the error path may cost a query
         if product is None or not product.is_active:
             raise ProductUnavailable(
                 _("Product %(product)s is no longer sold.") % {"product": product.name if product else product_id}
             )
-        stock = stocks.get(product_id)
         available = stock.available if stock else 0
         if wanted > available:
             short.append({"sku": product.sku, "name": product.name, "requested": wanted, "available": available})
@@ -51,11 +88,21 @@ def reserve_stock(*, reference: str, quantities: Mapping[int, int]) -> list[Rese
         )
         raise OutOfStock(_("Not enough stock: %(products)s.") % {"products": names}, extra={"items": short})
 
-    for product_id, wanted in quantities.items():
-        Stock.objects.filter(pk=product_id).update(reserved=F("reserved") + wanted)
-    return Reservation.objects.bulk_create(
-        [Reservation(product_id=pid, reference=reference, quantity=q) for pid, q in sorted(quantities.items())]
-    )
+    now = timezone.now()
+    rows = sorted(quantities.items())
+    values = ", ".join(["(%s::bigint, %s::integer)"] * len(rows))
+    params = [now, *[x for row in rows for x in row], reference, Reservation.Status.ACTIVE, now]
+    with connection.cursor() as cursor:
+        cursor.execute(_RESERVE_SQL.format(values=values), params)
+        written = cursor.fetchall()
+    for product_id, wanted in rows:
+        stock = stocks[product_id]
+        stock.reserved += wanted
+        stock.updated_at = now
+    return [
+        Reservation(pk=pk, product_id=product_id, reference=reference, quantity=quantity, created_at=now)
+        for pk, product_id, quantity in written
+    ]
 
 
 def _resolve_reservations(*, reference: str, status: str, consume: bool) -> int:

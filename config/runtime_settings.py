@@ -9,6 +9,15 @@ Help texts are marked with gettext_noop: constance translates them when it rende
 
 from django.utils.translation import gettext_noop as _
 
+# Every hot path (checkout, callbacks, labels) reads runtime settings: they come from Redis, not
+# a query each. The database stays the truth: the admin's save writes the row, then the cache
+# (every process sees it at once); a cold or unreachable cache is filled from one query over all
+# keys. Every key is stored by a data migration (core 0005), so a first read never INSERTs its
+# default inside somebody's checkout transaction. The cache alias (config/settings.py CACHES)
+# ignores Redis errors, and its keys name the database (two sites on one Redis never mix).
+CONSTANCE_DATABASE_CACHE_BACKEND = "runtime_settings"
+CONSTANCE_DATABASE_CACHE_AUTOFILL_TIMEOUT = 5 * 60  # a value missed during a Redis hiccup is stale 5 min at most
+
 CONSTANCE_CONFIG = {
     "ORDER_PAYMENT_TIMEOUT_MINUTES": (
         60,

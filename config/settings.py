@@ -119,7 +119,15 @@ CACHES = {
         "LOCATION": env("CACHE_URL", default=REDIS_URL),
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="kramar"),
         "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 2, "SOCKET_TIMEOUT": 2},
-    }
+    },
+    # Runtime settings' cache (see config/runtime_settings.py): Redis errors fall back to the database.
+    "runtime_settings": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": env("CACHE_URL", default=REDIS_URL),
+        "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="kramar"),
+        "KEY_FUNCTION": "core.runtime.cache_key",
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5, "IGNORE_EXCEPTIONS": True},
+    },
 }
 # Sessions live in PostgreSQL only: a Redis outage must not log shoppers out or lose carts
 # (cached_db would also fail, or serve a stale copy after the outage).
@@ -223,7 +231,12 @@ BEAT_STALE_AFTER = timedelta(minutes=env.int("BEAT_STALE_AFTER_MINUTES", default
 
 # --- Runtime settings, editable by staff in the admin (django-constance; config/runtime_settings.py)
 CONSTANCE_BACKEND = "constance.backends.database.DatabaseBackend"
-from config.runtime_settings import CONSTANCE_CONFIG, CONSTANCE_CONFIG_FIELDSETS  # noqa: E402, F401
+from config.runtime_settings import (  # noqa: E402, F401
+    CONSTANCE_CONFIG,
+    CONSTANCE_CONFIG_FIELDSETS,
+    CONSTANCE_DATABASE_CACHE_AUTOFILL_TIMEOUT,
+    CONSTANCE_DATABASE_CACHE_BACKEND,
+)
 
 # --- Payment providers ----------------------------------------------------------------------
 # A provider is offered at checkout when it is enabled here. Real providers switch on when

@@ -26,6 +26,7 @@ marking it sent did not commit), and acks_late redelivers a task whose worker di
 sent through here must therefore be idempotent; e-mails use `send_once`.
 """
 
+import functools
 import logging
 import smtplib
 import threading
@@ -59,8 +60,19 @@ def enqueue_many(task: str, /, kwargs_list: list[dict]) -> None:
         return
     celery_task(task)
     messages = OutboxMessage.objects.bulk_create([OutboxMessage(task=task, kwargs=kwargs) for kwargs in kwargs_list])
-    ids = [message.pk for message in messages]
-    transaction.on_commit(lambda: relay_now(ids))
+    for message in messages:
+        _relay_after_commit(message.pk)
+
+
+def enqueue_each(messages: list[tuple[str, dict]], /) -> None:
+    """`enqueue` for several messages, any tasks (one INSERT): [(task, kwargs), ...], in order."""
+    if not messages:
+        return
+    for task, _kwargs in messages:
+        celery_task(task)
+    written = OutboxMessage.objects.bulk_create([OutboxMessage(task=task, kwargs=kwargs) for task, kwargs in messages])
+    for message in written:
+        _relay_after_commit(message.pk)
 
 
 def enqueue_once(task: str, /, *, dedupe_key: str, **kwargs) -> bool:
@@ -78,8 +90,36 @@ def _write(task: str, kwargs: dict, *, dedupe_key: str | None) -> bool:
                 message = OutboxMessage.objects.create(task=task, kwargs=kwargs, dedupe_key=dedupe_key)
         except IntegrityError:
             return False
-    transaction.on_commit(lambda: relay_now([message.pk]))
+    _relay_after_commit(message.pk)
     return True
+
+
+def _relay_after_commit(message_id: int) -> None:
+    """Relay this message right after the commit, in one relay with the transaction's others.
+
+    Every message registers its own on_commit callback (so a rolled-back savepoint drops its
+    callback, as Django intends), and they share one list of ids on the connection: the first
+    of them to run after the commit relays its id and every id listed after it (one claim, one
+    UPDATE, one transaction for them all); the others then find theirs gone. An id listed
+    before it belongs to a callback that will never run (its transaction rolled back): it is
+    dropped, not relayed; an id listed after it whose row was rolled back is not found.
+    """
+    conn = transaction.get_connection()
+    batch = getattr(conn, "_outbox_after_commit", None)
+    if batch is None:
+        batch = conn._outbox_after_commit = []
+    batch.append(message_id)
+    transaction.on_commit(functools.partial(_relay_batch_after_commit, batch, message_id))
+
+
+def _relay_batch_after_commit(batch: list[int], message_id: int) -> None:
+    try:
+        first = batch.index(message_id)
+    except ValueError:
+        return  # an earlier callback of this commit relayed it
+    ids = batch[first:]
+    batch.clear()
+    relay_now(ids)
 
 
 def celery_task(name: str):

@@ -86,7 +86,12 @@ def cache_on_own_redis(own_redis, settings, monkeypatch):
             **django_settings.CACHES["default"],
             "LOCATION": f"redis://127.0.0.1:{port}/0",
             "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.5, "SOCKET_TIMEOUT": 0.5},
-        }
+        },
+        # the runtime settings' cache goes down with it (their reads fall back to the database)
+        "runtime_settings": {
+            **django_settings.CACHES["runtime_settings"],
+            "LOCATION": f"redis://127.0.0.1:{port}/0",
+        },
     }
     settings.REDIS_URL = f"redis://127.0.0.1:{port}/0"
     # The test settings switch the API throttles off; production has them on.

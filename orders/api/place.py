@@ -137,7 +137,8 @@ class OrderPlaceApi(APIView):
             store_credit=data["store_credit"],
             ip=client_ip(request),
         )
-        order = get_order_for_customer(customer=request.user, number=order.number)
+        if not created:  # a retry: the order as it is now (a new one is answered from memory)
+            order = get_order_for_customer(customer=request.user, number=order.number)
         return order_response(
             request, order, status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK, location=True
         )

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,17 +42,36 @@ def _lock_key(name: str) -> int:
     return int.from_bytes(hashlib.sha256(f"kramar.checkout:{name}".encode()).digest()[:8], "big", signed=True)
 
 
+def counting_rules_on(thresholds: dict[str, int]) -> bool:
+    """Whether any rule counts a shopper's orders (then racing checkouts must be serialised).
+
+    `thresholds` is core.runtime.fraud_thresholds(), read once per checkout.
+    """
+    t = thresholds
+    return bool(
+        t["FRAUD_MAX_OPEN_ORDERS_PER_PHONE"]
+        or t["FRAUD_MAX_OPEN_ORDERS_PER_EMAIL"]
+        or t["FRAUD_MAX_OPEN_ORDERS_PER_IP"]
+        or t["FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT"]
+        or t["FRAUD_REVIEW_FIRST_ORDER_ABOVE"]
+        or (t["FRAUD_REVIEW_IP_ORDERS"] and t["FRAUD_REVIEW_IP_WINDOW_MINUTES"])
+    )
+
+
 def lock_checkout_identities(*, phone: str, email: str, ip: str | None) -> None:
     """Serialise checkouts by the same phone, e-mail or IP until the transaction ends.
 
     Transaction-scoped advisory locks, taken in key order (so two checkouts sharing two of
     them cannot deadlock) and before the order row: the per-phone, per-e-mail and per-IP
-    counts below are then exact when N checkouts race.
+    counts below are then exact when N checkouts race. One statement: unnest() hands the
+    sorted keys to pg_advisory_xact_lock one at a time, in order. The counts must be a later
+    statement (it sees what the lock holders we waited for committed; this one's snapshot
+    is older). Checkout skips the locks when no rule counts anything (counting_rules_on).
     """
     names = [f"phone:{phone}", f"email:{email}"] + ([f"ip:{ip}"] if ip else [])
+    keys = sorted({_lock_key(name) for name in names})
     with connection.cursor() as cursor:
-        for key in sorted({_lock_key(name) for name in names}):
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+        cursor.execute("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS k", [keys])
 
 
 def _open_orders() -> "Q":
@@ -66,66 +85,104 @@ def _open_orders() -> "Q":
     return Q(status=S.PLACED) | Q(payment_method=Order.PaymentMethod.COD, status__in=[S.CONFIRMED, S.SHIPPED])
 
 
+def _counted(**queries) -> dict:
+    """Run several counts / existence checks in one statement (one scalar subquery each, so
+    each uses its own index); `queries` maps a name to ("count" | "exists", queryset)."""
+    if not queries:
+        return {}
+    parts, params = [], []
+    for kind, queryset in queries.values():
+        sql, qs_params = queryset.order_by().values("pk").query.sql_with_params()
+        if kind == "count":
+            parts.append(f"(SELECT count(*) FROM ({sql}) AS counted)")
+        else:
+            parts.append(f"EXISTS({sql} LIMIT 1)")
+        params += qs_params
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    return dict(zip(queries, row, strict=True))
+
+
 def screen_checkout(
-    *, phone: str, email: str, ip: str | None, customer_id: int | None, payment_method: str, total: int
+    *,
+    phone: str,
+    email: str,
+    ip: str | None,
+    customer_id: int | None,
+    payment_method: str,
+    total: int,
+    thresholds: dict[str, int] | None = None,
 ) -> Hold | None:
     """Refuse the checkout (CheckoutRefused) or say whether the order waits for review.
 
-    `phone` and `email` are normalised (orders.services.validation.clean_contact).
+    `phone` and `email` are normalised (orders.services.validation.clean_contact). The block
+    list and every count a switched-on rule needs are read in one query; the rules then decide
+    in their fixed order (block list, caps, COD refusals, review holds).
     """
-    blocked = BlockedContact.objects.filter(
-        Q(kind=BlockedContact.Kind.PHONE, value=phone) | Q(kind=BlockedContact.Kind.EMAIL, value=email)
-    ).first()
-    if blocked is not None:
-        _refused("block_list", phone=phone, email=email, ip=ip)
-        raise ContactBlocked(rule="block_list")
+    t = thresholds if thresholds is not None else runtime.fraud_thresholds()
+    caps = [
+        ("FRAUD_MAX_OPEN_ORDERS_PER_PHONE", t["FRAUD_MAX_OPEN_ORDERS_PER_PHONE"], Q(phone=phone)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_EMAIL", t["FRAUD_MAX_OPEN_ORDERS_PER_EMAIL"], Q(email=email)),
+        ("FRAUD_MAX_OPEN_ORDERS_PER_IP", t["FRAUD_MAX_OPEN_ORDERS_PER_IP"], Q(screening__ip=ip) if ip else None),
+    ]
+    refusals_allowed = t["FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT"]
+    if payment_method != Order.PaymentMethod.COD:
+        refusals_allowed = 0
+    above = t["FRAUD_REVIEW_FIRST_ORDER_ABOVE"]
+    many, minutes = t["FRAUD_REVIEW_IP_ORDERS"], t["FRAUD_REVIEW_IP_WINDOW_MINUTES"]
 
-    for rule, limit, lookup in (
-        ("FRAUD_MAX_OPEN_ORDERS_PER_PHONE", runtime.fraud_max_open_orders_per_phone(), Q(phone=phone)),
-        ("FRAUD_MAX_OPEN_ORDERS_PER_EMAIL", runtime.fraud_max_open_orders_per_email(), Q(email=email)),
-        ("FRAUD_MAX_OPEN_ORDERS_PER_IP", runtime.fraud_max_open_orders_per_ip(), Q(screening__ip=ip) if ip else None),
-    ):
-        if limit and lookup is not None and Order.objects.filter(lookup, _open_orders()).count() >= limit:
-            _refused(rule, phone=phone, email=email, ip=ip)
-            raise TooManyOpenOrders(rule=rule, extra={"limit": limit})
-
-    refusals_allowed = runtime.fraud_cod_refusals_before_prepayment()
-    if payment_method == Order.PaymentMethod.COD and refusals_allowed:
-        returned = Order.objects.filter(
-            phone=phone, payment_method=Order.PaymentMethod.COD, status=Order.Status.RETURNED
-        ).count()
-        if returned >= refusals_allowed:
-            _refused("FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", phone=phone, email=email, ip=ip)
-            message = str(PrepaymentRequired.default_message)
-            raise PrepaymentRequired(
-                message, rule="FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", extra={"errors": {"payment_method": [message]}}
-            )
-
-    return _review_hold(phone=phone, email=email, ip=ip, customer_id=customer_id, total=total)
-
-
-def _review_hold(*, phone: str, email: str, ip: str | None, customer_id: int | None, total: int) -> Hold | None:
-    above = runtime.fraud_review_first_order_above()
+    queries = {
+        "blocked": (
+            "exists",
+            BlockedContact.objects.filter(
+                Q(kind=BlockedContact.Kind.PHONE, value=phone) | Q(kind=BlockedContact.Kind.EMAIL, value=email)
+            ),
+        )
+    }
+    for rule, limit, lookup in caps:
+        if limit and lookup is not None:
+            queries[rule] = ("count", Order.objects.filter(lookup, _open_orders()))
+    if refusals_allowed:
+        queries["returned"] = (
+            "count",
+            Order.objects.filter(phone=phone, payment_method=Order.PaymentMethod.COD, status=Order.Status.RETURNED),
+        )
     if above and total > above:
         earlier = Q(phone=phone) | Q(email=email)
         if customer_id is not None:
             earlier |= Q(customer_id=customer_id)
-        if not Order.objects.filter(earlier).exists():
-            return Hold(
-                rule="FRAUD_REVIEW_FIRST_ORDER_ABOVE",
-                reason=_("A first order of %(total)s, above %(limit)s")
-                % {"total": format_money(total), "limit": format_money(above)},
-            )
-    many, minutes = runtime.fraud_review_ip_orders(), runtime.fraud_review_ip_window_minutes()
+        queries["earlier"] = ("exists", Order.objects.filter(earlier))
     if ip and many and minutes:
         since = timezone.now() - timedelta(minutes=minutes)
-        recent = OrderScreening.objects.filter(ip=ip, created_at__gte=since).count()
-        if recent + 1 >= many:
-            return Hold(
-                rule="FRAUD_REVIEW_IP_ORDERS",
-                reason=_("Order number %(n)s from %(ip)s within %(minutes)s minutes")
-                % {"n": recent + 1, "ip": ip, "minutes": minutes},
-            )
+        queries["recent"] = ("count", OrderScreening.objects.filter(ip=ip, created_at__gte=since))
+    found = _counted(**queries)
+
+    if found["blocked"]:
+        _refused("block_list", phone=phone, email=email, ip=ip)
+        raise ContactBlocked(rule="block_list")
+    for rule, limit, _lookup in caps:
+        if rule in found and found[rule] >= limit:
+            _refused(rule, phone=phone, email=email, ip=ip)
+            raise TooManyOpenOrders(rule=rule, extra={"limit": limit})
+    if refusals_allowed and found["returned"] >= refusals_allowed:
+        _refused("FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", phone=phone, email=email, ip=ip)
+        message = str(PrepaymentRequired.default_message)
+        raise PrepaymentRequired(
+            message, rule="FRAUD_COD_REFUSALS_BEFORE_PREPAYMENT", extra={"errors": {"payment_method": [message]}}
+        )
+    if "earlier" in found and not found["earlier"]:
+        return Hold(
+            rule="FRAUD_REVIEW_FIRST_ORDER_ABOVE",
+            reason=_("A first order of %(total)s, above %(limit)s")
+            % {"total": format_money(total), "limit": format_money(above)},
+        )
+    if "recent" in found and found["recent"] + 1 >= many:
+        return Hold(
+            rule="FRAUD_REVIEW_IP_ORDERS",
+            reason=_("Order number %(n)s from %(ip)s within %(minutes)s minutes")
+            % {"n": found["recent"] + 1, "ip": ip, "minutes": minutes},
+        )
     return None
 
 
@@ -155,6 +212,11 @@ def awaits_review(*, order: Order) -> bool:
     return OrderScreening.objects.filter(order_id=order.pk, review=OrderScreening.Review.PENDING).exists()
 
 
+def review_pending() -> Exists:
+    """For an order lock's annotate(screening_pending=...): whether the order waits for review."""
+    return Exists(OrderScreening.objects.filter(order_id=OuterRef("pk"), review=OrderScreening.Review.PENDING))
+
+
 def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
     """Keep an order whose online payment was captured in the review queue, if it waits there.
 
@@ -163,6 +225,8 @@ def hold_paid_order(*, order: Order, reason: str, source: str) -> bool:
     and paid, nothing is confirmed or kicked, the expiry sweep leaves it alone, and approving it
     confirms it (orders.services.review). An order never screened, or already decided, is not held.
     """
+    if getattr(order, "screening_pending", None) is False:
+        return False  # read with the order's lock (review_pending): nothing waits for review
     screening = (
         OrderScreening.objects.select_for_update()
         .filter(order_id=order.pk, review=OrderScreening.Review.PENDING)

@@ -162,16 +162,21 @@ def schedule_labels() -> None:
     Shipping's Beat sweeps (plan_shipments, create_labels) stay the safety net: a kick that
     is lost, or a label run that starts before planning finished, is caught by the next sweep.
     """
-    outbox.enqueue("shipping.tasks.plan_shipments_task")
-    outbox.enqueue("shipping.tasks.create_labels_task")
+    _confirmed(order=None)
+
+
+def _confirmed(*, order: Order | None) -> None:
+    """The kicks of a confirmed order (its e-mail, when `order`, then the label runs), one INSERT."""
+    messages = [("orders.tasks.send_order_email_task", {"order_id": order.pk, "kind": "confirmed"})] if order else []
+    kicks = [("shipping.tasks.plan_shipments_task", {}), ("shipping.tasks.create_labels_task", {})]
+    outbox.enqueue_each([*messages, *kicks])
 
 
 def confirm_locked_order(order: Order, *, by, reason: str, source: str) -> None:
     """Confirm an order whose row the caller holds; its store credit is taken for good."""
     apply_transition(order, "confirm", by=by, reason=reason, source=source)
     settle_store_credit(order=order, by=actor(by))
-    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
-    schedule_labels()
+    _confirmed(order=order)
 
 
 @transaction.atomic
@@ -201,8 +206,7 @@ def confirm_paid_locked_order(order: Order, *, by, reason: str, source: str) -> 
     """Confirm a paid online order whose row the caller holds, without asking the screening."""
     apply_transition(order, "pay", by=by, reason=reason, source=source)
     settle_store_credit(order=order, by=actor(by))
-    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
-    schedule_labels()
+    _confirmed(order=order)
 
 
 def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
@@ -219,8 +223,7 @@ def revive_paid_order(*, order: Order, reason: str, source: str) -> None:
         hold_paid_order(order=order, reason=reason, source=source)
         return
     apply_transition(order, "revive", by=None, reason=reason, source=source)
-    outbox.enqueue("orders.tasks.send_order_email_task", order_id=order.pk, kind="confirmed")
-    schedule_labels()
+    _confirmed(order=order)
 
 
 @transaction.atomic

@@ -56,11 +56,14 @@ def on_captured(payment, order, update) -> Outcome:
         return applied("store credit topped up")
     reason = f"Paid by {payment.provider} ({payment.reference})"
     outcome, confirm = "", False
-    already_paid = (
-        Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False)
-        .exclude(pk=payment.pk)
-        .exists()
-    )
+    # Read with the payment's lock when the callback took it (locks.lock_payment_by_reference).
+    already_paid = getattr(payment, "order_paid_by_other", None)
+    if already_paid is None:
+        already_paid = (
+            Payment.objects.filter(order=order, status__in=Payment.PAID, is_overpayment=False)
+            .exclude(pk=payment.pk)
+            .exists()
+        )
     if already_paid:
         outcome = f"order {order.number} was already paid"
     elif order.status == Order.Status.PLACED:

@@ -13,17 +13,18 @@ import json
 import logging
 import uuid
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.inserts import insert_unless_conflict
 from orders.models import Order
 from payments.exceptions import PaymentNotPossible
 from payments.models import Payment, WebhookEvent
 from payments.providers import get_provider
 from payments.providers.base import Event, InvalidSignature, MalformedCallback, ProviderUpdate
 from payments.services import capture, disputes, refunds
-from payments.services.locks import APPLIED_FIELDS, lock_payment
+from payments.services.locks import APPLIED_FIELDS, lock_payment_by_reference
 
 logger = logging.getLogger(__name__)
 
@@ -100,25 +101,29 @@ def ingest_update(
     key = update.inbox_key
     try:
         with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    event = WebhookEvent.objects.create(
-                        provider=provider_code,
-                        dedupe_key=key,
-                        source=source,
-                        raw_body=raw_body,
-                        content_type=content_type,
-                        headers=headers or {},
-                        remote_ip=remote_ip,
-                        signature_valid=True,
-                        event=str(update.event),
-                        provider_status=update.provider_status,
-                        update=_update_dict(update),
-                        attempts=1,
-                    )
-            except IntegrityError:
-                # A redelivery: it waited here until the first delivery committed.
-                event = WebhookEvent.objects.select_for_update().get(provider=provider_code, dedupe_key=key)
+            event = WebhookEvent(
+                provider=provider_code,
+                dedupe_key=key,
+                source=source,
+                raw_body=raw_body,
+                content_type=content_type,
+                headers=headers or {},
+                remote_ip=remote_ip,
+                signature_valid=True,
+                event=str(update.event),
+                provider_status=update.provider_status,
+                update=_update_dict(update),
+                attempts=1,
+            )
+            # The unique (provider, dedupe_key) index is the dedupe: ON CONFLICT DO NOTHING, so a
+            # redelivery costs no exception and no savepoint. A copy racing the first delivery
+            # waits here until that one commits, then finds its event.
+            if insert_unless_conflict(event, conflict=["provider", "dedupe_key"]) is None:
+                event = WebhookEvent.objects.get(provider=provider_code, dedupe_key=key)
+                if event.result != WebhookEvent.Result.FAILED:
+                    return event  # applied (or judged) already: a plain read, nothing locked or written
+                # A failed fact is applied again, under its row lock (one re-process at a time).
+                event = WebhookEvent.objects.select_for_update().get(pk=event.pk)
                 if event.result != WebhookEvent.Result.FAILED:
                     return event
                 event.attempts += 1
@@ -181,11 +186,10 @@ def _lock_for_update(provider_code: str, payment_ref: str) -> tuple[Payment | No
         reference = uuid.UUID(str(payment_ref))
     except ValueError:
         return None, None  # not one of our references
-    found = Payment.objects.filter(provider=provider_code, reference=reference).values_list("pk", flat=True).first()
-    if found is None:
+    payment = lock_payment_by_reference(provider=provider_code, reference=reference)
+    if payment is None:
         return None, None
-    payment = lock_payment(found)
-    return payment, payment.order
+    return payment, payment.order if payment.order_id else None
 
 
 def _mismatch(payment: Payment, update: ProviderUpdate, provider_code: str) -> str:
