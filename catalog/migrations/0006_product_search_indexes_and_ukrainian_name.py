@@ -5,7 +5,6 @@ After 0005 filled the Ukrainian columns, so the constraint holds for the rows al
 
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
-from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
 
@@ -13,7 +12,9 @@ class Migration(migrations.Migration):
     dependencies = [("catalog", "0005_copy_product_texts_to_ukrainian")]
 
     operations = [
-        TrigramExtension(),
+        # pg_trgm is shared by several apps' indexes: created if missing, never dropped when one
+        # app's migrations are reversed (the others' indexes depend on it).
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop),
         migrations.AddIndex(
             model_name="product",
             index=django.contrib.postgres.indexes.GinIndex(

@@ -3,7 +3,7 @@
 import django.contrib.postgres.indexes
 import django.db.models.functions.text
 from django.conf import settings
-from django.contrib.postgres.operations import AddIndexConcurrently, TrigramExtension
+from django.contrib.postgres.operations import AddIndexConcurrently
 from django.db import migrations, models
 
 
@@ -18,7 +18,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        TrigramExtension(),  # pg_trgm: the admin's substring search through a GIN index
+        # pg_trgm is shared by several apps' indexes: created if missing, never dropped when one
+        # app's migrations are reversed (the others' indexes depend on it).
+        migrations.RunSQL("CREATE EXTENSION IF NOT EXISTS pg_trgm", reverse_sql=migrations.RunSQL.noop),
         AddIndexConcurrently(
             model_name="order",
             index=django.contrib.postgres.indexes.GinIndex(
