@@ -24,12 +24,12 @@ def sandboxes_in_use() -> list[str]:
     """What of the development stand-ins is switched on, in words, with its variable."""
     found = []
     if not settings.NOVA_POSHTA_API_KEY:
-        found.append("the sandbox carrier (NOVA_POSHTA_API_KEY is not set)")
+        found.append(_("the sandbox carrier (NOVA_POSHTA_API_KEY is not set)"))
     sandbox = settings.PAYMENT_PROVIDERS.get("sandbox", {})
     if sandbox.get("enabled"):
-        found.append("the sandbox payment gateway (PAYMENTS_SANDBOX=true)")
+        found.append(_("the sandbox payment gateway (PAYMENTS_SANDBOX=true)"))
         if sandbox.get("secret") == settings.SECRET_KEY:
-            found.append("the sandbox webhook secret defaulting to SECRET_KEY (PAYMENTS_SANDBOX_SECRET is not set)")
+            found.append(_("the sandbox webhook secret defaulting to SECRET_KEY (PAYMENTS_SANDBOX_SECRET is not set)"))
     return found
 
 
@@ -40,7 +40,9 @@ def staging_banner_text() -> str | None:
     found = sandboxes_in_use()
     if not found:
         return None
-    return str(_("Test site: nothing here is real. In use: %(what)s.") % {"what": "; ".join(found)})
+    return str(
+        _("Test site: nothing here is real. In use: %(what)s.") % {"what": "; ".join(str(item) for item in found)}
+    )
 
 
 @checks.register("kramar", "security")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db import models, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 logger = logging.getLogger(__name__)
@@ -164,7 +164,7 @@ class Breaker:
 
 
 def describe(state: CircuitBreakerState) -> str:
-    """One line for people: the health page and the admin."""
+    """One line for people, in the active language: the admin's banners."""
     if state.state == S.OPEN:
         return _("%(name)s: open after %(failures)d failures, next try at %(at)s (last error: %(error)s)") % {
             "name": state.name,
@@ -175,6 +175,13 @@ def describe(state: CircuitBreakerState) -> str:
     if state.state == S.HALF_OPEN:
         return _("%(name)s: half-open, one probe call is out") % {"name": state.name}
     return _("%(name)s: closed") % {"name": state.name}
+
+
+def describe_for_operators(state: CircuitBreakerState) -> str:
+    """The same line untranslated, for logs and /health/: what operators grep and alert on
+    must not change with the language a worker or a request happens to run in."""
+    with translation.override(None):
+        return describe(state)
 
 
 def all_states() -> list[CircuitBreakerState]:

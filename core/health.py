@@ -24,7 +24,7 @@ from health_check.exceptions import ServiceUnavailable, ServiceWarning
 from health_check.views import HealthCheckView
 from redis.asyncio import Redis
 
-from core.circuit import CircuitBreakerState, all_states, describe
+from core.circuit import CircuitBreakerState, all_states, describe_for_operators
 
 
 @dataclasses.dataclass
@@ -78,7 +78,8 @@ class CircuitBreakers(HealthCheck):
 
     @staticmethod
     def _check():
-        held = [describe(state) for state in all_states() if state.state != CircuitBreakerState.State.CLOSED]
+        closed = CircuitBreakerState.State.CLOSED
+        held = [describe_for_operators(state) for state in all_states() if state.state != closed]
         if held:
             raise ServiceWarning("; ".join(held))
 

@@ -69,9 +69,9 @@ def test_the_staging_switch_allows_the_sandboxes_but_never_the_dev_key(productio
 
 
 BANNER = (
-    "Test site: nothing here is real. In use: the sandbox carrier (NOVA_POSHTA_API_KEY is not set); "
-    "the sandbox payment gateway (PAYMENTS_SANDBOX=true); the sandbox webhook secret defaulting to "
-    "SECRET_KEY (PAYMENTS_SANDBOX_SECRET is not set)."
+    "Тестовий сайт: тут усе несправжнє. Увімкнено: тестовий перевізник (NOVA_POSHTA_API_KEY не задано); "
+    "тестовий платіжний шлюз (PAYMENTS_SANDBOX=true); секрет вебхуків тестового шлюзу береться з "
+    "SECRET_KEY (PAYMENTS_SANDBOX_SECRET не задано)."
 )
 
 

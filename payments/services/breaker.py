@@ -11,7 +11,7 @@ stuck-refund sweep to send later.
 import logging
 from datetime import timedelta
 
-from core.circuit import Breaker, CircuitBreakerState, describe
+from core.circuit import Breaker, CircuitBreakerState, describe_for_operators
 from payments.providers.base import ProviderError
 
 logger = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def may_call(breaker: Breaker, *, what: str, now=None) -> bool:
     """Ask before a call (or a batch of them); say in the log why it is held back."""
     if breaker.allow(now=now).allowed:
         return True
-    logger.info("%s skipped: %s", what, describe(breaker.state()))
+    logger.info("%s skipped: %s", what, describe_for_operators(breaker.state()))
     return False
 
 
@@ -74,7 +74,7 @@ class SweepGate:
         self._dirty = set(self._states)  # a success must reset these
         self._permitted: set[str] = set()
         for code in sorted(self.held):
-            logger.info("%s skips %s: %s", what, code, describe(self._states[code]))
+            logger.info("%s skips %s: %s", what, code, describe_for_operators(self._states[code]))
 
     def may_call(self, code: str) -> bool:
         if code in self.held:

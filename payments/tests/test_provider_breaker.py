@@ -274,9 +274,13 @@ def test_the_health_page_and_the_payments_list_show_the_providers_breakers(fake,
     # given Fondy's breaker open (its row exists once Fondy failed)
     open_breaker(last_error="http://127.0.0.1/checkout/url/ answered HTTP 500")
     at = timezone.localtime(breaker().open_until).strftime("%H:%M:%S")
-    line = (
+    line = (  # operators' line (health, logs): never translated
         f"psp:fondy: open after 5 failures, next try at {at} "
         "(last error: http://127.0.0.1/checkout/url/ answered HTTP 500)"
+    )
+    line_uk = (  # the staff's line in the admin
+        f"psp:fondy: відкритий після 5 збоїв, наступна спроба о {at} "
+        "(остання помилка: http://127.0.0.1/checkout/url/ answered HTTP 500)"
     )
 
     # then the health page warns about it
@@ -287,7 +291,7 @@ def test_the_health_page_and_the_payments_list_show_the_providers_breakers(fake,
     client.force_login(StaffFactory(role="Finance"))
     page = client.get("/admin/payments/payment/").content.decode()
     assert (
-        f"Провайдера призупинено — {line}. Нові платежі відхиляються, перевірки статусу й повернення чекають; "
+        f"Провайдера призупинено — {line_uk}. Нові платежі відхиляються, перевірки статусу й повернення чекають; "
         "нічого не позначається як невдале."
     ) in page
     assert "psp:sandbox: працює, платежі, перевірки статусу й повернення надсилаються." in page

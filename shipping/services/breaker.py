@@ -7,7 +7,7 @@ log line and marks nothing failed. A carrier that answers, even with a refusal, 
 import logging
 from datetime import timedelta
 
-from core.circuit import Breaker, describe
+from core.circuit import Breaker, describe_for_operators
 from shipping.carriers.base import Carrier, CarrierError
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def batch_may_run(breaker: Breaker, *, what: str, now) -> bool:
     """Ask before a batch; say once in the log why it is skipped."""
     if breaker.allow(now=now).allowed:
         return True
-    logger.info("%s skipped: %s", what, describe(breaker.state()))
+    logger.info("%s skipped: %s", what, describe_for_operators(breaker.state()))
     return False
 
 

@@ -149,4 +149,4 @@ def test_the_health_page_and_the_shipping_queue_show_an_open_breaker(fake_np, np
 
     client.force_login(StaffFactory(role="Warehouse"))
     page = client.get("/admin/shipping/shipment/").content.decode()
-    assert "Перевізника призупинено — carrier:novaposhta: open after 5 failures" in page
+    assert "Перевізника призупинено — carrier:novaposhta: відкритий після 5 збоїв" in page
