@@ -333,7 +333,7 @@ def test_finance_marks_a_payment_reviewed_with_a_note(client, sandbox):
     assert response.status_code == 302
     assert messages_of(response) == [
         f"Позначено перевіреними (1): {flagged.reference}.",
-        f"Не позначено перевіреними (1): {clean.reference} (It was not waiting for review).",
+        f"Не позначено перевіреними (1): {clean.reference} (Він не чекав на перевірку).",
     ]
     flagged.refresh_from_db()
     assert (flagged.needs_review, flagged.status) == (False, "pending")

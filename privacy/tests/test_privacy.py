@@ -203,7 +203,7 @@ def test_anonymising_blanks_personal_data_and_keeps_the_books(customer):
     # and every amount, entry and balance is as it was; the ledger still verifies
     assert books() == before
     assert verify_ledger().ok
-    assert out.getvalue().startswith("Anonymised olena@example.com: 2 orders, 1 payments, ")
+    assert out.getvalue().startswith("Знеособлено olena@example.com: замовлень — 2, платежів — 1, ")
     assert PrivacyAction.objects.get().kind == "anonymise"
 
 
