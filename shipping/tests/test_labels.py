@@ -108,6 +108,7 @@ def test_an_order_without_a_branch_needs_attention_at_once(np_carrier):
 
 def test_two_beat_runs_at_once_never_make_two_labels(run_concurrently, fake_np, np_carrier, monkeypatch):
     monkeypatch.setattr("core.outbox.enqueue", lambda task, /, **kwargs: None)  # no on-commit kick: Beat runs race
+    monkeypatch.setattr("core.outbox.enqueue_each", lambda messages: None)  # (a confirmed order's kicks)
     orders = [confirmed_order() for _ in range(6)]
     plan_shipments()
 

@@ -57,6 +57,7 @@ def live_documents(fake, marker):
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_a_reconcile_race_never_makes_a_second_waybill(fake_np, np_carrier, monkeypatch):
     monkeypatch.setattr("core.outbox.enqueue", lambda task, /, **kwargs: None)  # no on-commit kick: the runs race
+    monkeypatch.setattr("core.outbox.enqueue_each", lambda messages: None)  # (a confirmed order's kicks)
     first, second = confirmed_order(), confirmed_order()
     plan_shipments()
     carrier = GatedCarrier(fake_np.client(), first=first.number, second=second.number, fake=fake_np)
