@@ -26,17 +26,20 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="package")
+@pytest.fixture
 def browser():
-    """One Chromium for all the browser tests, closed after the last of them.
+    """A Chromium for one browser test, closed after it.
 
     Playwright's sync API runs an asyncio event loop in the test's thread for as long as it is
     started, so Django takes every ORM call there (the test's own setup and asserts, the test
     database's creation and flush) for one made inside async code and refuses it
     (SynchronousOnlyOperation). Nothing here is async: the database work happens between browser
     calls, in that one thread, so Django's documented switch DJANGO_ALLOW_ASYNC_UNSAFE is set
-    while Playwright runs. Package scope (not session) stops Playwright, its loop and the switch
-    before the rest of the suite runs.
+    while Playwright runs. Function scope, not package: the database fixtures (autouse) set up
+    before this one, so the test database is restored (serialized rollback: the roles, the chart
+    of accounts) before Playwright's loop runs; with a longer-lived browser that restore silently
+    restored nothing after an earlier transactional test had flushed the tables. Launching
+    Chromium costs about half a second a test.
     """
     if not os.access(CHROMIUM, os.X_OK):
         pytest.skip(f"Chromium is not installed at {CHROMIUM}; apt-get install chromium")

@@ -7,6 +7,10 @@ import pytest
 # the test's own setup places orders; nothing runs concurrently there (see conftest.py).
 BROWSER_TEST = [
     pytest.mark.browser,
+    # The live server's threads must see committed rows, and the data migrations' rows (roles,
+    # chart of accounts) must be back after an earlier transactional test flushed them: the
+    # mark, not only the fixture, so the database helper sees it before it sets up.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
     pytest.mark.filterwarnings("ignore:Synchronous access to Constance setting:RuntimeWarning"),
 ]
 
