@@ -78,7 +78,8 @@ def start_order_payment(
     provider = get_provider(provider_code)
     payment = _attempt_for_order(order_id=order_id, provider=provider)
     order = payment.order
-    with translation.override(order.language or translation.get_language()):  # the provider's page shows it to the buyer
+    # the provider's page shows the description to the buyer, in the order's language
+    with translation.override(order.language or translation.get_language()):
         description = _("Order %(number)s") % {"number": order.number}
     request = CheckoutRequest(
         payment_ref=str(payment.reference),
