@@ -2,9 +2,11 @@
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.contrib.auth.forms import UserChangeForm as DjangoUserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -14,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.admin_language import my_language_view
 from accounts.models import User
+from accounts.roles import role_label
 from core.admin import phone_in_search
 from core.money import format_money
 from ledger.selectors import wallet_of
@@ -46,12 +49,26 @@ class UserChangeForm(DjangoUserChangeForm):
         return self.cleaned_data["email"].lower()
 
 
+class RoleFilter(admin.SimpleListFilter):
+    """The groups filter, under the roles' translated labels."""
+
+    title = _("roles")
+    parameter_name = "role"
+
+    def lookups(self, request, model_admin):
+        return [(group.pk, role_label(group.name)) for group in Group.objects.order_by("name")]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        return queryset.filter(groups__pk=int(value)) if value and value.isdigit() else queryset
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     form = UserChangeForm
     add_form = UserCreationForm
     list_display = ("email", "full_name", "phone", "is_staff", "roles")
-    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_filter = ("is_staff", "is_superuser", "is_active", RoleFilter)
     search_fields = ("email", "full_name", "phone")
     search_help_text = _("E-mail, name or phone (any format).")
     ordering = ("email",)
@@ -79,7 +96,13 @@ class UserAdmin(DjangoUserAdmin):
 
     @admin.display(description=_("roles"))
     def roles(self, obj):
-        return ", ".join(sorted(group.name for group in obj.groups.all())) or "—"
+        return ", ".join(sorted(role_label(group.name) for group in obj.groups.all())) or "—"
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if db_field.name == "groups" and field is not None:
+            field.label_from_instance = lambda group: role_label(group.name)
+        return field
 
     def get_search_results(self, request, queryset, search_term):
         phone = phone_in_search(search_term)
@@ -137,3 +160,17 @@ class UserAdmin(DjangoUserAdmin):
         if user is not None and not (request.user.is_superuser or user.pk == request.user.pk):
             raise PermissionDenied
         return super().user_change_password(request, id, form_url)
+
+
+class GroupAdmin(DjangoGroupAdmin):
+    """Roles under their translated labels; the stored group name stays the identifier."""
+
+    list_display = ("role", "name")
+
+    @admin.display(description=_("role"), ordering="name")
+    def role(self, group):
+        return role_label(group.name)
+
+
+admin.site.unregister(Group)
+admin.site.register(Group, GroupAdmin)

@@ -5,12 +5,27 @@ so a role's rights sit next to the models they concern.
 """
 
 from django.contrib.auth.management import create_permissions
+from django.utils.translation import pgettext_lazy
 
 SUPPORT = "Support"
 WAREHOUSE = "Warehouse"
 FINANCE = "Finance"
 MANAGER = "Manager"
 ALL_ROLES = (SUPPORT, WAREHOUSE, FINANCE, MANAGER)
+
+# The group names are identifiers (code and migrations look groups up by them): never renamed,
+# shown to people through these labels.
+ROLE_LABELS = {
+    SUPPORT: pgettext_lazy("staff role", "Support"),
+    WAREHOUSE: pgettext_lazy("staff role", "Warehouse"),
+    FINANCE: pgettext_lazy("staff role", "Finance"),
+    MANAGER: pgettext_lazy("staff role", "Manager"),
+}
+
+
+def role_label(group_name: str) -> str:
+    """A staff role as people read it; a group kramar does not know keeps its own name."""
+    return str(ROLE_LABELS.get(group_name, group_name))
 
 
 def grant_permissions(apps, grants: dict[str, list[str]]) -> None:

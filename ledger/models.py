@@ -46,7 +46,7 @@ class Account(models.Model):
     normal_sign = models.SmallIntegerField(
         editable=False, help_text=_("+1 debit-normal, -1 credit-normal."), verbose_name=_("normal sign")
     )
-    balance = models.BigIntegerField(default=0, editable=False, verbose_name=_("balance"))
+    balance = models.BigIntegerField(default=0, editable=False, verbose_name=pgettext_lazy("ledger", "balance"))
     held = models.BigIntegerField(
         default=0, editable=False, help_text=_("Promised by active holds, not yet moved."), verbose_name=_("held")
     )
@@ -164,7 +164,8 @@ class Posting(models.Model):
         help_text=_("Minor units; debit positive, credit negative."), verbose_name=_("amount")
     )
     balance_after = models.BigIntegerField(
-        help_text=_("The account's balance (normal side) after this posting."), verbose_name=_("balance after")
+        help_text=_("The account's balance (normal side) after this posting."),
+        verbose_name=pgettext_lazy("ledger", "balance after"),
     )
     account_version = models.BigIntegerField(
         help_text=_("Gap-free per account: 1, 2, 3..."), verbose_name=_("account version")

@@ -132,7 +132,7 @@ class Payment(ConcurrentTransitionMixin, models.Model):
     )
 
     class Meta:
-        verbose_name = _("payment")
+        verbose_name = pgettext_lazy("payment object", "payment")
         verbose_name_plural = _("payments")
         ordering = ["-created_at", "-id"]
         permissions = [
@@ -228,7 +228,12 @@ class Refund(models.Model):
         ORDER_CLOSED = "order_closed", _("Order cancelled or expired")
         EXTERNAL = "external", _("Made at the provider, outside kramar")
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment"))
+    payment = models.ForeignKey(
+        Payment,
+        on_delete=models.PROTECT,
+        related_name="refunds",
+        verbose_name=pgettext_lazy("payment object", "payment"),
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.STAFF, verbose_name=_("kind"))
     amount = models.PositiveBigIntegerField(verbose_name=_("amount"))
     reason = models.CharField(max_length=500, verbose_name=_("reason"))
@@ -290,7 +295,7 @@ class WebhookEvent(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="webhook_events",
-        verbose_name=_("payment"),
+        verbose_name=pgettext_lazy("payment object", "payment"),
     )
     raw_body = models.TextField(blank=True, verbose_name=_("raw body"))
     content_type = models.CharField(max_length=200, blank=True, verbose_name=_("content type"))

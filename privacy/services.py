@@ -113,6 +113,8 @@ def anonymise_customer(*, user_id: int, by=None) -> Anonymised:
         kind=PrivacyAction.Kind.ANONYMISE,
         customer=user,
         by=by,
-        detail=f"{len(order_ids)} orders, {payments} payments, {events} webhook events, {shipments} shipments",
+        # Shown in the admin's privacy log: written in the shop's language (the request's, else Ukrainian).
+        detail=_("orders: %(orders)s, payments: %(payments)s, webhook events: %(events)s, shipments: %(shipments)s")
+        % {"orders": len(order_ids), "payments": payments, "events": events, "shipments": shipments},
     )
     return Anonymised(orders=len(order_ids), payments=payments, webhook_events=events, shipments=shipments)

@@ -162,7 +162,7 @@ def test_user_list_shows_contact_and_roles(client):
     response = client.get(reverse("admin:accounts_user_changelist"), {"q": "boss@kramar.local"})
     html = response.content.decode()
     assert '<td class="field-full_name">Oksana Boss</td>' in html
-    assert '<td class="field-roles">Manager</td>' in html
+    assert '<td class="field-roles">Менеджер</td>' in html
 
 
 def test_user_search_understands_phone_spellings(client):

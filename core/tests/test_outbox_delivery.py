@@ -57,7 +57,7 @@ def test_a_wallet_email_is_sent_once_per_message_however_often_delivered():
     send_wallet_email_task.apply(kwargs=kwargs, task_id="outbox-1")  # published twice
     send_wallet_email_task.apply(kwargs=kwargs, task_id="outbox-2")  # a second change's message
 
-    assert [m.subject for m in mail.outbox] == ["Баланс вашого рахунку в kramar змінився"] * 2
+    assert [m.subject for m in mail.outbox] == ["Ваш баланс у магазині kramar змінився"] * 2
 
 
 @pytest.mark.django_db

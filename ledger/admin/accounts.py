@@ -12,13 +12,14 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core import runtime
 from core.admin import ReadOnlyAdmin
 from core.exceptions import DomainError
 from core.money import format_money
+from ledger.chart import account_name
 from ledger.forms import StatementForm, WalletAdjustmentForm
 from ledger.integrity import verify_ledger
 from ledger.models import Account
@@ -31,7 +32,7 @@ class AccountAdmin(ReadOnlyAdmin):
     list_display = (
         "code",
         "shard",
-        "name",
+        "name_shown",
         "type",
         "currency",
         "balance_display",
@@ -45,7 +46,7 @@ class AccountAdmin(ReadOnlyAdmin):
     fields = (
         "code",
         "shard",
-        "name",
+        "name_shown",
         "type",
         "currency",
         "is_hot",
@@ -59,7 +60,11 @@ class AccountAdmin(ReadOnlyAdmin):
     readonly_fields = fields
     change_list_template = "admin/ledger/account/change_list.html"
 
-    @admin.display(description=_("balance"), ordering="balance")
+    @admin.display(description=_("name"), ordering="name")
+    def name_shown(self, account):
+        return account_name(account.code, account.name)
+
+    @admin.display(description=pgettext_lazy("ledger", "balance"), ordering="balance")
     def balance_display(self, account):
         return format_money(account.balance, account.currency)
 
@@ -247,7 +252,12 @@ def _summary(report) -> str:
 def _with_type_labels(trial: dict) -> dict:
     """The trial balance with each row's account type as staff read it ("Актив", not "asset")."""
     labels = dict(Account.Type.choices)
-    rows = [SimpleNamespace(**asdict(row), type_label=labels.get(row.type, row.type)) for row in trial["rows"]]
+    rows = [
+        SimpleNamespace(
+            **asdict(row), type_label=labels.get(row.type, row.type), name_shown=account_name(row.code, row.name)
+        )
+        for row in trial["rows"]
+    ]
     return {**trial, "rows": rows}
 
 

@@ -5,7 +5,7 @@ from django.db.models import Exists, OuterRef
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
@@ -34,7 +34,7 @@ class PostingInline(admin.TabularInline):
     def signed_amount(self, posting):
         return format_money(posting.amount, posting.currency)
 
-    @admin.display(description=_("balance after"))
+    @admin.display(description=pgettext_lazy("ledger", "balance after"))
     def balance_after_display(self, posting):
         return format_money(posting.balance_after, posting.currency)
 

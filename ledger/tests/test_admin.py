@@ -341,7 +341,7 @@ def test_the_account_list_links_the_ledger_pages_by_permission(client):
         (TRIAL_BALANCE_URL, "Залишки й оборотно-сальдова відомість"),
         (STATEMENT_URL, "Виписка"),
         (INTEGRITY_URL, "Перевірка цілісності"),
-        (STORE_CREDIT_URL, "Бонусні кошти"),
+        (STORE_CREDIT_URL, "Баланс у магазині"),
     ]:
         assertContains(response, f'<li><a href="{url}">{label}</a></li>', html=True, count=1)
 
@@ -676,7 +676,9 @@ def test_staff_give_store_credit_and_the_customer_gets_an_email(client, django_c
 
     # then the wallet holds 15 050 kopiyky, the entry names who and why, and one e-mail went out
     assertRedirects(response, STORE_CREDIT_URL, fetch_redirect_response=False)
-    assert messages_of(response) == [("success", f"Нараховано 150,50{NBSP}₴ бонусних коштів для olena@example.com.")]
+    assert messages_of(response) == [
+        ("success", f"Нараховано 150,50{NBSP}₴ на баланс у магазині покупця olena@example.com.")
+    ]
     wallet = ensure_wallet(user_id=customer.pk)
     assert (wallet.balance, wallet.held) == (15050, 0)
     entry = JournalEntry.objects.get(postings__account=wallet)
@@ -686,7 +688,7 @@ def test_staff_give_store_credit_and_the_customer_gets_an_email(client, django_c
         staff,
         "staff",
     )
-    subject = "Баланс вашого рахунку в kramar змінився"
+    subject = "Ваш баланс у магазині kramar змінився"
     assert [(m.to, m.subject) for m in mail.outbox] == [(["olena@example.com"], subject)]
     assert f"150,50{NBSP}₴ — Sorry for the late parcel" in mail.outbox[0].body
     assert verify_ledger().ok
@@ -701,10 +703,10 @@ def test_submitting_the_same_form_twice_credits_once(client, django_capture_on_c
         first = client.post(STORE_CREDIT_URL, data, follow=True)
         second = client.post(STORE_CREDIT_URL, data, follow=True)
 
-    gave = f"Нараховано 100,00{NBSP}₴ бонусних коштів для taras@example.com."
+    gave = f"Нараховано 100,00{NBSP}₴ на баланс у магазині покупця taras@example.com."
     assert [str(m) for m in first.context["messages"]] == [gave]
     assert [str(m) for m in second.context["messages"]] == [
-        f"Нараховано 100,00{NBSP}₴ бонусних коштів для taras@example.com"
+        f"Нараховано 100,00{NBSP}₴ на баланс у магазині покупця taras@example.com"
         " (цю форму вже надіслано; більше нічого не зроблено)."
     ]
     assert ensure_wallet(user_id=customer.pk).balance == 10000
@@ -756,7 +758,9 @@ def test_taking_back_store_credit(client, funded_wallet, django_capture_on_commi
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(STORE_CREDIT_URL, data)
 
-    assert messages_of(response) == [("success", f"Списано 40,00{NBSP}₴ бонусних коштів у {customer.email}.")]
+    assert messages_of(response) == [
+        ("success", f"Списано 40,00{NBSP}₴ з балансу в магазині покупця {customer.email}.")
+    ]
     wallet.refresh_from_db()
     assert wallet.balance == 6000
     assert len(mail.outbox) == 1

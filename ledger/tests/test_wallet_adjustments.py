@@ -175,7 +175,8 @@ def test_a_credit_above_the_threshold_waits_for_approval_in_the_admin(client, dj
     assert messages_of(response) == [
         (
             "warning",
-            f"Надіслано на схвалення: 1\u202f000,01{NBSP}₴ бонусних коштів для taras@example.com чекають на другу "
+            f"Надіслано на схвалення: нарахування 1\u202f000,01{NBSP}₴ на баланс у магазині покупця taras@example.com "
+            f"чекає на другу "
             f"людину (запит №{request.pk}).",
         )
     ]

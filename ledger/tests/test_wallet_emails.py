@@ -27,10 +27,10 @@ def give(customer, amount, reason, django_capture_on_commit_callbacks, by=None):
 def test_a_customer_without_orders_is_written_to_in_ukrainian(django_capture_on_commit_callbacks):
     customer = UserFactory(full_name="Тарас Коваль")
     message = give(customer, 139950, "Вибачте за затримку посилки", django_capture_on_commit_callbacks)
-    assert message.subject == "Баланс вашого рахунку в kramar змінився"
+    assert message.subject == "Ваш баланс у магазині kramar змінився"
     body = message.body
     assert body.startswith(f"Добрий день, {customer.get_short_name()}!\n")
-    assert "Баланс вашого рахунку в магазині kramar змінився." in body
+    assert "Ваш баланс у магазині kramar змінився." in body
     assert f"1{NNBSP}399,50{NBSP}₴ — Вибачте за затримку посилки (" in body
     assert f"Баланс зараз: 1{NNBSP}399,50{NBSP}₴" in body
     assert "Історія операцій: http://127.0.0.1:8000/account/store-credit/" in body
@@ -79,7 +79,7 @@ def test_the_ukrainian_wording_of_each_movement(django_capture_on_commit_callbac
     mail.outbox = []
     with django_capture_on_commit_callbacks(execute=True):
         confirm_order(order_id=order.pk, by=None, reason="called", source=Source.ADMIN)
-    (wallet_mail,) = [m for m in mail.outbox if m.subject.startswith("Баланс")]
+    (wallet_mail,) = [m for m in mail.outbox if m.subject.startswith("Ваш баланс")]
     assert f"-30,00{NBSP}₴ — оплата замовлення (" in wallet_mail.body
     assert f"Баланс зараз: 20,00{NBSP}₴" in wallet_mail.body
 

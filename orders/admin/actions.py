@@ -4,6 +4,8 @@ Each runs the transition's service; the service decides, under the order's row l
 whether the order may take it, and its refusal is shown as a message.
 """
 
+import re
+
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
@@ -62,10 +64,11 @@ def allowed_transitions(order: Order, user) -> list[str]:
 def _without_order_number(message: str, number: str) -> str:
     """'Order KR-1 cannot be confirmed while it is cancelled.' -> 'cannot be ... cancelled.'
 
-    In any language: the words up to the number ("Order ", "Замовлення ") go with it.
+    In any language: a message that opens with the order as its subject ("Order KR-1 ...",
+    "Замовлення №KR-1 ...") loses that opening; any other ("Посилка замовлення №KR-1 ...") stays whole.
     """
-    head, found, rest = message.partition(f" {number} ")
-    return rest if found and len(head.split()) <= 2 else message
+    subject = re.match(rf"\S+\s+№?{re.escape(number)}\s+", message)
+    return message[subject.end() :] if subject else message
 
 
 class OrderActionsMixin:

@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ServiceFormErrorsMixin, ServiceRefused, badge, phone_in_search
@@ -201,7 +201,7 @@ class OrderAdmin(ServiceFormErrorsMixin, OrderActionsMixin, CompactOrderColumnsM
                 for p in payments
             ),
         )
-        heads = [gettext("Payment"), gettext("When"), gettext("Provider"), gettext("Status")]
+        heads = [pgettext("payment object", "Payment"), gettext("When"), gettext("Provider"), gettext("Status")]
         heads += [gettext("Amount"), gettext("Refunded"), ""]
         return format_html(
             '<table class="kr-payments"><thead><tr>{}</tr></thead><tbody>{}</tbody></table>',

@@ -9,6 +9,8 @@ Revenue of a delivered order (store credit, COD cash, the online payment) is boo
 payments.services.revenue, found by its Beat sweep from the order's delivered state.
 """
 
+from django.utils.translation import gettext
+
 from ledger import keys
 from ledger.models import Hold
 from ledger.services import Leg, create_hold, ensure_wallet, notify_wallet_change, post_entry, post_hold, void_hold
@@ -24,7 +26,7 @@ def hold_store_credit(*, order: Order, customer, amount: int) -> Hold:
         idempotency_key=keys.order_store_credit(order_id=order.pk),
         reference_type="order",
         reference_id=order.number,
-        memo=f"Store credit for order {order.number}",
+        memo=gettext("Store credit for order %(number)s") % {"number": order.number},
     )
 
 
@@ -34,7 +36,7 @@ def settle_store_credit(*, order: Order, by=None) -> None:
         post_hold(
             hold_id=order.store_credit_hold_id,
             to_code="customer_prepayments",
-            memo=f"Order {order.number} paid with store credit",
+            memo=gettext("Order %(number)s paid with store credit") % {"number": order.number},
             created_by=by,
         )
 
@@ -53,7 +55,8 @@ def release_store_credit(*, order: Order, by=None) -> None:
                 Leg("customer_prepayments", hold.posted_amount, hold.currency),
                 Leg(wallet.code, -hold.posted_amount, hold.currency),
             ],
-            memo=f"Order {order.number} {order.get_status_display().lower()}: store credit returned",
+            memo=gettext("Order %(number)s %(status)s: store credit returned")
+            % {"number": order.number, "status": str(order.get_status_display()).lower()},
             reference_type="order",
             reference_id=order.number,
             created_by=by,

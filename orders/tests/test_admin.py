@@ -246,7 +246,7 @@ def test_support_confirms_a_cod_order_with_the_button(client):
     # then the order is confirmed and the history says who, why and from where
     assert response.status_code == 302
     assert response["Location"] == change_url(order)
-    assert messages_of(response) == [f"Замовлення {order.number} підтверджено."]
+    assert messages_of(response) == [f"Замовлення №{order.number} підтверджено."]
     assert snapshot(order) == {
         "status": "confirmed",
         "version": 2,
@@ -279,7 +279,7 @@ def test_warehouse_ships_a_confirmed_order_and_its_units_leave(client):
     response = client.post(transition_url(order, "ship"), {"version": 2, "reason": "", "confirmed": "yes"})
     # then it is shipped and the units are out of the warehouse
     assert response.status_code == 302
-    assert messages_of(response) == [f"Замовлення {order.number} позначено відправленим."]
+    assert messages_of(response) == [f"Замовлення №{order.number} позначено відправленим."]
     assert snapshot(order)["status"] == "shipped"
     stock = Stock.objects.get(product=product)
     assert (stock.on_hand, stock.reserved) == (8, 0)

@@ -130,7 +130,7 @@ def day_uk(order: Order) -> str:
 
 def test_store_credit_line_and_amount_due_follow_the_language():
     for language, expected in (
-        ("uk", f"Оплачено з рахунку в магазині: 100,00{NBSP}₴; сума до сплати: 399,00{NBSP}₴"),
+        ("uk", f"Оплачено з балансу в магазині: 100,00{NBSP}₴; сума до сплати: 399,00{NBSP}₴"),
         ("en", "Paid with store credit: ₴100.00; left to pay: ₴399.00"),
     ):
         customer = UserFactory()

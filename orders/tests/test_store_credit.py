@@ -149,7 +149,7 @@ def test_cancelling_after_confirmation_returns_the_credit_to_the_wallet(django_c
 
     assert (wallet(user).balance, wallet(user).held) == (5000, 0)
     assert balance_of(code="customer_prepayments") == 0
-    assert [m.to for m in mailoutbox if m.subject == "Баланс вашого рахунку в kramar змінився"] == [[user.email]]
+    assert [m.to for m in mailoutbox if m.subject == "Ваш баланс у магазині kramar змінився"] == [[user.email]]
     assert verify_ledger().ok
 
 

@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.admin import ReadOnlyAdmin
 from core.money import format_money
@@ -44,7 +45,7 @@ class RefundAdmin(ReadOnlyAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description=_("payment"), ordering="payment__created_at")
+    @admin.display(description=pgettext_lazy("payment object", "payment"), ordering="payment__created_at")
     def payment_reference(self, refund):
         return payment_link(refund.payment)
 

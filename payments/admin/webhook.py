@@ -3,7 +3,7 @@
 import logging
 
 from django.contrib import admin
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.admin import ReadOnlyAdmin, act_on_each, message_bulk_report
@@ -86,7 +86,7 @@ class WebhookEventAdmin(ReadOnlyAdmin):
     def result_badge(self, event):
         return result_badge(event)
 
-    @admin.display(description=_("payment"))
+    @admin.display(description=pgettext_lazy("payment object", "payment"))
     def payment_reference(self, event):
         return payment_link(event.payment)
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import cache
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from payments.providers.base import (
     CallbackResult,
@@ -55,7 +56,7 @@ def sign(secret: str, body: bytes) -> str:
 
 class SandboxProvider(PaymentProvider):
     code = "sandbox"
-    label = "Sandbox (test payments)"
+    label = _("Sandbox (test payments)")
 
     # --- the "provider side" ------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ breaker) nothing is created and the provider is not called: ProviderUnavailable 
 """
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.money import format_money
@@ -78,11 +78,14 @@ def start_order_payment(
     provider = get_provider(provider_code)
     payment = _attempt_for_order(order_id=order_id, provider=provider)
     order = payment.order
+    # the provider's page shows the description to the buyer, in the order's language
+    with translation.override(order.language or translation.get_language()):
+        description = _("Order %(number)s") % {"number": order.number}
     request = CheckoutRequest(
         payment_ref=str(payment.reference),
         amount=payment.amount,
         currency=payment.currency,
-        description=f"Order {order.number}",
+        description=description,
         return_url=return_url_for(payment),
         callback_url=callback_url_for(payment),
         customer_email=order.email,
@@ -110,7 +113,7 @@ def start_top_up(*, user, amount: int, provider_code: str, return_url_for, callb
         payment_ref=str(payment.reference),
         amount=amount,
         currency=payment.currency,
-        description="Store credit top-up",
+        description=_("Store credit top-up"),
         return_url=return_url_for(payment),
         callback_url=callback_url_for(payment),
         customer_email=user.email,

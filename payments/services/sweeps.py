@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ledger import keys
 from orders.models import Order
@@ -69,7 +70,8 @@ def refund_money_of_closed_orders(*, limit: int = 100) -> int:
         request_refund(
             payment_id=payment.pk,
             amount=payment.refundable,
-            reason=f"Order {payment.order.number} {payment.order.get_status_display().lower()}",
+            reason=gettext("Order %(number)s %(status)s")
+            % {"number": payment.order.number, "status": str(payment.order.get_status_display()).lower()},
             by=None,
             idempotency_key=keys.payment_order_closed_refund(reference=payment.reference),
             kind=Refund.Kind.ORDER_CLOSED,

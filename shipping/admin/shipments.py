@@ -26,6 +26,7 @@ from shipping.admin.helpers import MANAGE_PERMISSION, STATUS_COLOURS, QueueFilte
 from shipping.admin.pages import ShipmentPagesMixin
 from shipping.models import Shipment
 from shipping.services.breaker import carrier_breaker
+from shipping.services.common import NO_BRANCH
 
 
 @admin.register(Shipment)
@@ -73,7 +74,7 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
         (_("Parcel"), {"fields": ["weight_grams", "declared_value_display", "cod_display", "cost_display"]}),
         (
             _("Label"),
-            {"fields": ["waybill_ref", "attempts", "last_error", "creating_since", "next_attempt_at"]},
+            {"fields": ["waybill_ref", "attempts", "last_error_shown", "creating_since", "next_attempt_at"]},
         ),
         (
             _("Timestamps"),
@@ -160,7 +161,12 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
     def last_error_short(self, shipment):
         if not shipment.last_error:
             return ""
-        return format_html('<span title="{}">{}</span>', shipment.last_error, Truncator(shipment.last_error).chars(80))
+        shown = shown_error(shipment.last_error)
+        return format_html('<span title="{}">{}</span>', shown, Truncator(shown).chars(80))
+
+    @admin.display(description=_("last error"))
+    def last_error_shown(self, shipment):
+        return shown_error(shipment.last_error) or "-"
 
     def get_changelist_instance(self, request):
         changelist = super().get_changelist_instance(request)
@@ -180,3 +186,8 @@ class ShipmentAdmin(ShipmentPagesMixin, ShipmentActionsMixin, ReadOnlyAdmin):
         for word in search_words(search_term):
             queryset = queryset.filter(Q(tracking_number=word) | Q(marker__icontains=word))
         return queryset, False
+
+
+def shown_error(stored: str) -> str:
+    """kramar's own known error in the staff member's language; a carrier's text as it came."""
+    return gettext(NO_BRANCH) if stored == NO_BRANCH else stored

@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 
 from constance import config
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from orders.services import lock_order
 from shipping.carriers.base import Sender
@@ -14,7 +15,8 @@ KYIV = ZoneInfo("Europe/Kyiv")
 S = Shipment.Status
 MAX_ATTEMPTS = 8
 RECONCILE_AFTER = timedelta(minutes=2)  # a `creating` older than this is looked up at the carrier
-NO_BRANCH = "No Nova Poshta city or branch was chosen: fix the delivery data, then retry."
+# Stored in English (a known message, like a code) and shown translated: see shown_error().
+NO_BRANCH = gettext_noop("No Nova Poshta city or branch was chosen: fix the delivery data, then retry.")
 POLL_EVERY = {
     S.LABEL_CREATED: timedelta(minutes=30),
     S.IN_TRANSIT: timedelta(hours=1),
