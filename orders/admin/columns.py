@@ -11,6 +11,8 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from core.phones import format_phone
+
 
 class CompactOrderColumnsMixin:
     """`customer_column` and `state_column` for OrderAdmin.list_display."""
@@ -20,7 +22,7 @@ class CompactOrderColumnsMixin:
         return format_html(
             '{}<span class="kr-sub">{}</span><span class="kr-sub kr-email">{}</span>',
             order.full_name,
-            order.phone,
+            format_phone(order.phone),
             order.email,
         )
 
