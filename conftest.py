@@ -1,3 +1,5 @@
+import os
+import re
 import subprocess
 import threading
 from collections.abc import Callable
@@ -5,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -18,11 +21,43 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 def pytest_sessionstart(session):
     """Compile a catalogue whose .mo is missing or older than its .po (make test compiles them
-    too; this keeps a bare `pytest` from running on stale or no translations)."""
+    too; this keeps a bare `pytest` from running on stale or no translations), and drop the test
+    databases of earlier runs whose process is gone (a killed run, or one whose teardown found a
+    connection still open), so they do not pile up on the server."""
     for po in LOCALE_DIR.glob("*/LC_MESSAGES/*.po"):
         mo = po.with_suffix(".mo")
         if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
             subprocess.run(["msgfmt", "--check-format", "-o", str(mo), str(po)], check=True)
+    _drop_orphaned_test_databases()
+
+
+def _drop_orphaned_test_databases() -> None:
+    """test_kramar_<pid> databases (config/settings_test.py) of processes no longer running."""
+    server = {**settings.DATABASES["default"], "NAME": "postgres"}
+    try:
+        with psycopg.connect(
+            host=server["HOST"], port=server["PORT"] or 5432, user=server["USER"], password=server["PASSWORD"] or None,
+            dbname="postgres", autocommit=True, connect_timeout=2,
+        ) as conn:  # fmt: skip
+            names = [
+                row[0] for row in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'test_kramar_%'")
+            ]
+            for name in names:
+                match = re.fullmatch(r"test_kramar_(\d+)", name)
+                if match and not _process_alive(int(match.group(1))):
+                    conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error:
+        return  # the suite itself reports an unreachable server
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @pytest.fixture(autouse=True)
