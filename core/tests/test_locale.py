@@ -126,8 +126,6 @@ def test_the_admin_follows_the_staff_members_cookie(client):
 def test_the_admin_follows_the_staff_members_saved_language_over_the_cookie(client):
     user = get_user_model().objects.create_user(email="staff@example.com", password="x-long-password-1")
     user.is_staff = True
-    if not hasattr(user, "language"):
-        pytest.skip("User.language is not there yet")
     user.language = "en"
     user.save()
     client.force_login(user)
