@@ -1,4 +1,4 @@
-"""Names third-party apps show in the admin's sidebar, translated in kramar's own catalogue.
+"""Names third-party apps show in the admin, translated (or better translated) in kramar's own catalogue.
 
 django-axes and django-celery-beat ship no Ukrainian catalogue. Django looks a message up in
 LOCALE_PATHS first, so listing their model and app names here (gettext_noop: extracted by
@@ -20,6 +20,10 @@ THIRD_PARTY_STRINGS = [
     gettext_noop("clocked"),
     gettext_noop("solar event"),
     gettext_noop("solar events"),
+    # Django's admin: its Ukrainian puts the model's name in the nominative ("Виберіть
+    # користувач щоб змінити"); a colon form reads right for every model.
+    gettext_noop("Select %s to change"),
+    gettext_noop("Select %s to view"),
     # django-axes
     gettext_noop("access failure"),
     gettext_noop("access failures"),

@@ -229,7 +229,7 @@ def test_the_header_switch_changes_the_language_and_the_profile(client, books):
     client.post(reverse("set_language"), {"language": "uk", "next": orders})
     staff.refresh_from_db()
     assert staff.language == "uk"
-    assert "Виберіть замовлення" in client.get(orders).content.decode()
+    assert "Виберіть, що змінити: замовлення" in client.get(orders).content.decode()
 
 
 def test_the_shops_language_switch_leaves_the_back_office_preference_alone(client):
