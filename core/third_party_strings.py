@@ -24,6 +24,9 @@ THIRD_PARTY_STRINGS = [
     # користувач щоб змінити"); a colon form reads right for every model.
     gettext_noop("Select %s to change"),
     gettext_noop("Select %s to view"),
+    # Django REST framework: its Ukrainian for a missing login is a bureaucratic riddle
+    # ("Реквізити перевірки достовірності не надані.").
+    gettext_noop("Authentication credentials were not provided."),
     # django-axes
     gettext_noop("access failure"),
     gettext_noop("access failures"),

@@ -148,7 +148,8 @@ def test_token_requests_are_locked_out_after_repeated_failures():
 def test_orders_need_a_token(method, url):
     response = getattr(APIClient(), method)(url, {}, format="json")
     assert response.status_code == 401
-    assert response.json() == {"detail": "Реквізити перевірки достовірності не надані.", "code": "not_authenticated"}
+    detail = "Потрібна автентифікація: облікові дані не надано."
+    assert response.json() == {"detail": detail, "code": "not_authenticated"}
     assert response["WWW-Authenticate"] == "Token"
     english = getattr(APIClient(), method)(url, {}, format="json", HTTP_ACCEPT_LANGUAGE="en")
     assert english.json() == {"detail": "Authentication credentials were not provided.", "code": "not_authenticated"}
