@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+from bench._pg import SERVER, ensure_database, psql  # noqa: E402
+
 SURNAMES = [
     ("Шевченко", "shevchenko"), ("Коваленко", "kovalenko"), ("Бондаренко", "bondarenko"),
     ("Ткаченко", "tkachenko"), ("Кравченко", "kravchenko"), ("Олійник", "oliynyk"),
@@ -67,15 +68,6 @@ def database_for(size: int) -> str:
     return "kramar_bench_admin" if size == 1_000_000 else f"kramar_bench_admin_{size // 1000}k"
 
 
-def psql(database: str, sql: str) -> str:
-    result = subprocess.run(
-        ["psql", f"{SERVER}/{database}", "-v", "ON_ERROR_STOP=1", "-qAtc", sql], text=True, capture_output=True
-    )
-    if result.returncode:
-        raise SystemExit(f"psql on {database} failed:\n{result.stderr}")
-    return result.stdout.strip()
-
-
 def django_env(database: str) -> dict:
     return {
         **os.environ,
@@ -104,7 +96,8 @@ def generate_orders(database: str, size: int) -> None:
         INSERT INTO orders_order (
             number, public_token, checkout_token, full_name, phone, email, delivery_city, delivery_branch,
             comment, payment_method, currency, subtotal, delivery_fee, total, status, version, placed_via,
-            created_at, updated_at, store_credit, delivery_city_ref, delivery_warehouse_ref, tracking_number)
+            language, created_at, updated_at, store_credit, delivery_city_ref, delivery_warehouse_ref,
+            tracking_number)
         SELECT
             'BA-' || g, md5('public' || g), md5('checkout' || g),
             n.first[1 + g % 10] || ' ' || n.last[1 + (g / 10) % {len(SURNAMES)}],
@@ -112,7 +105,7 @@ def generate_orders(database: str, size: int) -> None:
             n.latin[1 + (g / 10) % {len(SURNAMES)}] || '.' || g || '@example.com',
             'Київ', 'Відділення №' || (1 + g % 300), '', 'cod', 'UAH',
             10000 + g % 500000, 0, 10000 + g % 500000,
-            n.status[1 + g % {len(STATUSES)}], 1, 'web',
+            n.status[1 + g % {len(STATUSES)}], 1, 'web', 'uk',
             now() - ({size} - g) * interval '1 minute', now() - ({size} - g) * interval '1 minute', 0, '', '',
             CASE WHEN n.status[1 + g % {len(STATUSES)}] IN ('shipped', 'delivered', 'completed', 'returned')
                  THEN '2045' || lpad(g::text, 10, '0') ELSE '' END
@@ -128,12 +121,7 @@ def generate_orders(database: str, size: int) -> None:
 def prepare(size: int, fresh: bool) -> str:
     """Make (once) and migrate the database for `size` orders; write the orders if they are not there."""
     database = database_for(size)
-    exists = psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{database}'")
-    if fresh and exists:
-        psql("postgres", f"DROP DATABASE {database} WITH (FORCE)")
-        exists = ""
-    if not exists:
-        psql("postgres", f"CREATE DATABASE {database}")
+    ensure_database(database, fresh=fresh)
     migrate = [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"]
     result = subprocess.run(migrate, env=django_env(database), text=True, capture_output=True)
     if result.returncode:

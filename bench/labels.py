@@ -42,19 +42,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SERVER = os.environ.get("BENCH_PG_SERVER", "postgres://postgres@127.0.0.1:5432")
+from bench._pg import SERVER, ensure_database  # noqa: E402
+
 DATABASE = "kramar_bench_labels"
 REDIS = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 API_KEY = "np-bench-key-labels"
-
-
-def psql(database: str, sql: str) -> str:
-    result = subprocess.run(
-        ["psql", f"{SERVER}/{database}", "-v", "ON_ERROR_STOP=1", "-qAtc", sql], text=True, capture_output=True
-    )
-    if result.returncode:
-        raise SystemExit(f"psql on {database} failed:\n{result.stderr}")
-    return result.stdout.strip()
 
 
 def configure(fresh: bool, api_url: str) -> None:
@@ -72,12 +64,7 @@ def configure(fresh: bool, api_url: str) -> None:
             "ALLOW_SANDBOX_IN_PRODUCTION": "true",
         }
     )
-    exists = psql("postgres", f"SELECT 1 FROM pg_database WHERE datname = '{DATABASE}'")
-    if fresh and exists:
-        psql("postgres", f"DROP DATABASE {DATABASE} WITH (FORCE)")
-        exists = ""
-    if not exists:
-        psql("postgres", f"CREATE DATABASE {DATABASE}")
+    ensure_database(DATABASE, fresh=fresh)
     result = subprocess.run(
         [sys.executable, str(ROOT / "manage.py"), "migrate", "-v", "0"], env=os.environ, text=True, capture_output=True
     )
@@ -148,11 +135,11 @@ def fill_queue(n: int, run_id: str) -> dict:
             INSERT INTO orders_order (
                 number, public_token, checkout_token, full_name, phone, email, delivery_city, delivery_branch,
                 comment, payment_method, currency, subtotal, delivery_fee, total, status, version, placed_via,
-                created_at, updated_at, confirmed_at, store_credit, delivery_city_ref, delivery_warehouse_ref,
+                language, created_at, updated_at, confirmed_at, store_credit, delivery_city_ref, delivery_warehouse_ref,
                 tracking_number)
             SELECT %(run)s || '-' || g, md5(%(run)s || 'p' || g), md5(%(run)s || 'c' || g), 'Олена Шевченко',
                    '+38067' || lpad(g::text, 7, '0'), 'olena' || g || '@example.com', 'Львів', 'Відділення №1',
-                   '', 'cod', 'UAH', 49900, 0, 49900, 'confirmed', 2, 'web', now(), now(), now(), 0,
+                   '', 'cod', 'UAH', 49900, 0, 49900, 'confirmed', 2, 'web', 'uk', now(), now(), now(), 0,
                    %(city)s, %(branch)s, ''
             FROM generate_series(1, %(n)s) AS g
             """,

@@ -6,7 +6,9 @@ from django.middleware.locale import LocaleMiddleware
 from django.urls import reverse, translate_url
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
-from django.utils.translation.trans_real import language_code_re, parse_accept_lang_header
+from django.utils.translation.trans_real import parse_accept_lang_header
+
+from core.languages import language_or_none, supported_language
 
 
 class PermissionsPolicyMiddleware:
@@ -51,7 +53,7 @@ class KramarLocaleMiddleware(LocaleMiddleware):
         if path.startswith(API_PREFIXES):
             language = _api_language(request)
         else:
-            language = _supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)) or settings.LANGUAGE_CODE
+            language = supported_language(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
 
@@ -74,7 +76,7 @@ class KramarLocaleMiddleware(LocaleMiddleware):
             return None
         if translation.get_language_from_path(request.path_info):
             return None
-        chosen = _supported(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
+        chosen = language_or_none(request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME))
         if not chosen or chosen == settings.LANGUAGE_CODE:
             return None
         target = translate_url(request.get_full_path(), chosen)
@@ -96,7 +98,7 @@ class StaffLanguageMiddleware:
         if request.path_info.startswith(ADMIN_PREFIXES):
             user = getattr(request, "user", None)
             signed_in = user is not None and user.is_authenticated
-            preferred = _supported(getattr(user, "language", "")) if signed_in else None
+            preferred = language_or_none(getattr(user, "language", "")) if signed_in else None
             if preferred:
                 translation.activate(preferred)
                 request.LANGUAGE_CODE = preferred
@@ -120,20 +122,10 @@ def _remember_staff_choice(request):
         return
     if not request.POST.get("next", "").startswith(ADMIN_PREFIXES):
         return
-    chosen = _supported(request.POST.get("language"))
-    if chosen and chosen in dict(settings.LANGUAGES) and user.language != chosen:
+    chosen = language_or_none(request.POST.get("language"))
+    if chosen and user.language != chosen:
         user.language = chosen
         user.save(update_fields=["language"])
-
-
-def _supported(code):
-    """The supported language for a code (``uk``, ``en``, ``en-GB`` → ``en``), or None."""
-    if not code or not language_code_re.match(code):  # a tampered cookie: "en-US\x00", "../x"
-        return None
-    try:
-        return translation.get_supported_language_variant(code)
-    except LookupError:
-        return None
 
 
 def _api_language(request):
@@ -142,7 +134,7 @@ def _api_language(request):
     for code, _quality in parse_accept_lang_header(header):
         if code == "*":
             break
-        found = _supported(code)
+        found = language_or_none(code)
         if found:
             return found
     return settings.LANGUAGE_CODE
